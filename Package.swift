@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+// VisPruner Bench: evaluation harness and native LLaVA engine for VisPruner token pruning.
+import PackageDescription
+
+let package = Package(
+    name: "vispruner-bench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vispruner", targets: ["vispruner"]),
+        .library(name: "VisPrunerKit", targets: [
+            "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning", "Model",
+            "Datasets", "Scoring", "Store", "Harness", "Report",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (headers + link flags); apt names for a fresh Debian machine.
+        .systemLibrary(name: "CBLAS", path: "Sources/System/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // C shims: setjmp-based codec error handling (cannot be done from Swift) and SIMD kernels
+        // with run-time CPU feature dispatch.
+        .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Sources/System/CImageIO",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .target(name: "CKernels", path: "Sources/System/CKernels",
+                cSettings: [.unsafeFlags(["-O3"])]),
+
+        // Core layers (each depends only on the ones above it).
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Checkpoint", dependencies: ["Tensor"]),
+        .target(name: "Tokenizer"),
+        .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
+        .target(name: "Pruning", dependencies: ["Tensor"]),
+        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
+        .target(name: "Datasets"),
+        .target(name: "Scoring", dependencies: ["Datasets"]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Harness", dependencies: [
+            "Model", "Datasets", "Scoring", "Store", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Report", dependencies: ["Store", "Scoring", "Imaging"]),
+        .executableTarget(name: "vispruner", dependencies: [
+            "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning", "Model",
+            "Datasets", "Scoring", "Store", "Harness", "Report",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLI"),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Tensor"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor", "Checkpoint", "Imaging", "Tokenizer", "Pruning"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Datasets"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report"]),
+        .testTarget(name: "CLITests", dependencies: ["vispruner"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// Root command. Each subcommand lives in its own file named after it.
+struct VisPruner: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vispruner",
+        abstract: "Evaluate VisPruner visual-token pruning on LLaVA with a native Swift engine.",
+        discussion: """
+        Typical use: `vispruner demo` runs the bundled tiny model over sample data; \
+        `vispruner eval --model DIR --dataset NAME --tokens 64 --ratio 0.5` evaluates a real checkpoint.
+        """,
+        version: ToolVersion.string,
+        subcommands: [
+            PruneCommand.self,
+            InfoCommand.self,
+        ]
+    )
+}
