@@ -47,3 +47,15 @@ public enum BLASThreads {
     public static var count: Int { Int(openblas_get_num_threads()) }
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 }
+
+/// C ← alpha · op(A) · op(B) + beta · C, with transposes given by label (the common call form).
+public func sgemm(_ a: MatrixView, _ b: MatrixView, into c: MatrixView,
+                  transA: Transpose = .none, transB: Transpose = .none,
+                  alpha: Float = 1, beta: Float = 0) {
+    sgemm(a, transA, b, transB, into: c, alpha: alpha, beta: beta)
+}
+
+/// Matrix product with transposes given by label.
+public func matmul(_ a: Tensor, _ b: Tensor, transA: Transpose = .none, transB: Transpose = .none) -> Tensor {
+    matmul(a, transA, b, transB)
+}

@@ -9,7 +9,7 @@ public struct MatrixView {
     public let rowStride: Int
 
     public init(base: UnsafeMutablePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil) {
-        let ld = rowStride ?? cols
+        let ld = rowStride ?? max(cols, 1)
         precondition(rows >= 0 && cols >= 0 && ld >= max(cols, 1), "bad view \(rows)x\(cols) stride \(ld)")
         self.base = base
         self.rows = rows
