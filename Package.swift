@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Datasets", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["vispruner", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Per-stage latency per configuration: mean, p50 and p90 in ms, plus decode throughput.
+public struct LatencyTable: Equatable, Sendable {
+    public struct Stat: Equatable, Sendable { public var mean: Double; public var p50: Double; public var p90: Double }
+    public struct Row: Equatable, Sendable {
+        public var model: String
+        public var method: String
+        public var tokens: Int?
+        public var ratio: Double?
+        public var items: Int
+        public var stages: [String: Stat]
+        /// Generated tokens per second of decode time (nil when nothing was decoded).
+        public var decodeTokensPerSecond: Double?
+    }
+
+    public static let stageOrder = ["preprocess", "vision", "prune", "prefill", "decode", "total"]
+    public var stages: [String]
+    public var rows: [Row]
+
+    public init(_ samples: [LatencySample]) {
+        struct Key: Hashable { let model: String; let method: String; let tokens: Int?; let ratio: Double? }
+        var groups: [Key: [LatencySample]] = [:]
+        var order: [Key] = []
+        for s in samples {
+            let k = Key(model: s.model, method: s.tokens == nil ? "unpruned" : s.method, tokens: s.tokens,
+                        ratio: s.tokens == nil ? nil : s.ratio)
+            if groups[k] == nil { order.append(k) }
+            groups[k, default: []].append(s)
+        }
+        let seen = Set(samples.flatMap { $0.stages.keys })
+        stages = Self.stageOrder.filter(seen.contains) + seen.subtracting(Self.stageOrder).sorted()
+        order.sort { a, b in
+            if a.model != b.model { return a.model < b.model }
+            if (a.tokens == nil) != (b.tokens == nil) { return a.tokens == nil }
+            if a.tokens != b.tokens { return (a.tokens ?? 0) > (b.tokens ?? 0) }
+            if a.method != b.method { return a.method < b.method }
+            return (a.ratio ?? -1) < (b.ratio ?? -1)
+        }
+        let stageNames = stages
+        rows = order.map { k in
+            let g = groups[k] ?? []
+            var stats: [String: Stat] = [:]
+            for st in stageNames {
+                let v = g.compactMap { $0.stages[st] }
+                if !v.isEmpty { stats[st] = Self.stat(v) }
+            }
+            let decodeMs = g.compactMap { $0.stages["decode"] }.reduce(0, +)
+            let toks = g.map(\.generatedTokens).reduce(0, +)
+            return Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, items: g.count, stages: stats,
+                       decodeTokensPerSecond: decodeMs > 0 ? Double(toks) / (decodeMs / 1000) : nil)
+        }
+    }
+
+    /// Percentiles by linear interpolation between closest ranks (numpy's default).
+    public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let pos = p / 100 * Double(sorted.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - Double(lo))
+    }
+
+    static func stat(_ v: [Double]) -> Stat {
+        let s = v.sorted()
+        return Stat(mean: s.reduce(0, +) / Double(s.count), p50: percentile(s, 50), p90: percentile(s, 90))
+    }
+
+    public func markdown() -> String {
+        let header = ["Model", "Method", "Tokens", "Ratio", "Items"] + stages.map { "\($0) mean/p50/p90 (ms)" } + ["decode tok/s"]
+        var lines = ["| " + header.joined(separator: " | ") + " |",
+                     "|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
+        for r in rows {
+            var cells = [r.model, r.method, ScoreTable.budget(r.tokens), ScoreTable.ratioText(r.ratio), String(r.items)]
+            for st in stages {
+                if let s = r.stages[st] {
+                    cells.append(String(format: "%.1f / %.1f / %.1f", s.mean, s.p50, s.p90))
+                } else { cells.append("–") }
+            }
+            cells.append(r.decodeTokensPerSecond.map { String(format: "%.1f", $0) } ?? "–")
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func csv() -> String {
+        var header = ["model", "method", "tokens", "ratio", "items"]
+        for st in stages { header += ["\(st)_mean_ms", "\(st)_p50_ms", "\(st)_p90_ms"] }
+        header.append("decode_tokens_per_s")
+        var lines = [header.map(CSV.field).joined(separator: ",")]
+        for r in rows {
+            var cells = [r.model, r.method, r.tokens.map(String.init) ?? "", r.ratio.map { String($0) } ?? "", String(r.items)]
+            for st in stages {
+                if let s = r.stages[st] { cells += [String(s.mean), String(s.p50), String(s.p90)] } else { cells += ["", "", ""] }
+            }
+            cells.append(r.decodeTokensPerSecond.map { String($0) } ?? "")
+            lines.append(cells.map(CSV.field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,42 @@
+/// One benchmark score of one configuration, the unit every report is built from.
+public struct ResultRow: Equatable, Sendable {
+    public var model: String
+    public var dataset: String
+    /// Selection method; `nil` tokens means the unpruned model (all visual tokens).
+    public var method: String
+    public var tokens: Int?
+    public var ratio: Double?
+    /// The headline metric's value as the official script reports it (e.g. 78.5 for 78.5%).
+    public var value: Double
+
+    public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double) {
+        self.model = model
+        self.dataset = dataset
+        self.method = method
+        self.tokens = tokens
+        self.ratio = ratio
+        self.value = value
+    }
+
+    public var isUnpruned: Bool { tokens == nil }
+}
+
+/// Per-item timings and token counts of one configuration, for latency tables.
+public struct LatencySample: Equatable, Sendable {
+    public var model: String
+    public var method: String
+    public var tokens: Int?
+    public var ratio: Double?
+    /// Milliseconds per stage (preprocess, vision, prune, prefill, decode, total, ...).
+    public var stages: [String: Double]
+    public var generatedTokens: Int
+
+    public init(model: String, method: String, tokens: Int?, ratio: Double?, stages: [String: Double], generatedTokens: Int) {
+        self.model = model
+        self.method = method
+        self.tokens = tokens
+        self.ratio = ratio
+        self.stages = stages
+        self.generatedTokens = generatedTokens
+    }
+}
