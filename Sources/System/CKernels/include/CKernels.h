@@ -10,4 +10,18 @@ int ck_has_f16c(void);
 int ck_has_avx2(void);
 int ck_has_avx512f(void);
 int ck_has_avx512bf16(void);
+
+// Row kernels; xs/ys are row strides in elements. All compute in float32.
+void ck_rmsnorm(const float *x, const float *w, float *y, size_t rows, size_t n, size_t xs, size_t ys, float eps);
+void ck_layernorm(const float *x, const float *g, const float *b, float *y, size_t rows, size_t n, size_t xs,
+                  size_t ys, float eps);
+// out = silu(gate) * up
+void ck_silu_mul(const float *gate, const float *up, float *out, size_t n);
+void ck_quick_gelu(float *x, size_t n);
+void ck_gelu_erf(float *x, size_t n);
+// In-place softmax of `rows` rows of length n, `stride` apart.
+void ck_softmax(float *x, size_t rows, size_t n, size_t stride);
+void ck_add(float *y, const float *x, size_t n);
+float ck_exp(float x);
+void ck_rope(float *x, size_t rows, size_t heads, size_t d, size_t row_stride, const float *cos_t, const float *sin_t);
 #endif

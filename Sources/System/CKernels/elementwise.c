@@ -1,0 +1,137 @@
+// Row-wise and element-wise kernels for the transformer (norms, activations, softmax, RoPE).
+// Each kernel body is compiled twice, once for AVX2+FMA and once for baseline x86-64, and the
+// variant is chosen at run time, so one binary is fast on new CPUs and still runs on old ones.
+#include "CKernels.h"
+#include <math.h>
+#include <string.h>
+
+// exp with range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial (~1 ulp), written so the
+// compiler can vectorise loops calling it (libm's expf is not vectorisable here).
+static inline float ck_expf(float x) {
+    // Below this the result is subnormal; flushing to 0 keeps masked (-inf) scores exactly 0.
+    int underflow = x < -87.3365447504f;
+    if (x > 88.3762626647949f) x = 88.3762626647949f;
+    if (underflow) x = 0.f;
+    float n = __builtin_roundf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int e = (int)n + 127;
+    unsigned int bits = (unsigned int)e << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return underflow ? 0.f : p * scale;
+}
+
+#define KERNELS(SUFFIX, ATTR)                                                                      \
+ATTR static void rmsnorm_##SUFFIX(const float *x, const float *w, float *y, size_t rows, size_t n,   \
+                                  size_t xs, size_t ys, float eps) {                                \
+    for (size_t r = 0; r < rows; r++) {                                                            \
+        const float *xr = x + r * xs; float *yr = y + r * ys;                                      \
+        float ss = 0.f;                                                                            \
+        for (size_t i = 0; i < n; i++) ss += xr[i] * xr[i];                                        \
+        float inv = 1.0f / sqrtf(ss / (float)n + eps);                                             \
+        for (size_t i = 0; i < n; i++) yr[i] = w[i] * (xr[i] * inv);                               \
+    }                                                                                              \
+}                                                                                                  \
+ATTR static void layernorm_##SUFFIX(const float *x, const float *g, const float *b, float *y,       \
+                                    size_t rows, size_t n, size_t xs, size_t ys, float eps) {       \
+    for (size_t r = 0; r < rows; r++) {                                                            \
+        const float *xr = x + r * xs; float *yr = y + r * ys;                                      \
+        float mean = 0.f;                                                                          \
+        for (size_t i = 0; i < n; i++) mean += xr[i];                                              \
+        mean /= (float)n;                                                                          \
+        float var = 0.f;                                                                           \
+        for (size_t i = 0; i < n; i++) { float d = xr[i] - mean; var += d * d; }                  \
+        var /= (float)n;                                                                           \
+        float inv = 1.0f / sqrtf(var + eps);                                                       \
+        for (size_t i = 0; i < n; i++) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];                 \
+    }                                                                                              \
+}                                                                                                  \
+ATTR static void silu_mul_##SUFFIX(const float *gate, const float *up, float *out, size_t n) {     \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        float g = gate[i];                                                                         \
+        out[i] = g / (1.0f + ck_expf(-g)) * up[i];                                                 \
+    }                                                                                              \
+}                                                                                                  \
+ATTR static void quick_gelu_##SUFFIX(float *x, size_t n) {                                          \
+    for (size_t i = 0; i < n; i++) { float v = x[i]; x[i] = v / (1.0f + ck_expf(-1.702f * v)); }   \
+}                                                                                                  \
+ATTR static void softmax_##SUFFIX(float *x, size_t rows, size_t n, size_t stride) {                \
+    for (size_t r = 0; r < rows; r++) {                                                            \
+        float *xr = x + r * stride;                                                                \
+        float m = -INFINITY;                                                                       \
+        for (size_t i = 0; i < n; i++) m = xr[i] > m ? xr[i] : m;                                  \
+        float s = 0.f;                                                                             \
+        for (size_t i = 0; i < n; i++) { float e = ck_expf(xr[i] - m); xr[i] = e; s += e; }        \
+        float inv = 1.0f / s;                                                                      \
+        for (size_t i = 0; i < n; i++) xr[i] *= inv;                                               \
+    }                                                                                              \
+}                                                                                                  \
+ATTR static void add_##SUFFIX(float *y, const float *x, size_t n) {                                 \
+    for (size_t i = 0; i < n; i++) y[i] += x[i];                                                   \
+}
+
+#if defined(__x86_64__)
+KERNELS(avx2, __attribute__((target("avx2,fma"))))
+#endif
+KERNELS(base, )
+
+static int use_avx2(void) {
+#if defined(__x86_64__)
+    static int v = -1;
+    if (v < 0) v = ck_has_avx2() && __builtin_cpu_supports("fma");
+    return v;
+#else
+    return 0;
+#endif
+}
+
+#if defined(__x86_64__)
+#define DISPATCH(name, ...) do { if (use_avx2()) name##_avx2(__VA_ARGS__); else name##_base(__VA_ARGS__); } while (0)
+#else
+#define DISPATCH(name, ...) name##_base(__VA_ARGS__)
+#endif
+
+void ck_rmsnorm(const float *x, const float *w, float *y, size_t rows, size_t n, size_t xs, size_t ys, float eps) {
+    DISPATCH(rmsnorm, x, w, y, rows, n, xs, ys, eps);
+}
+void ck_layernorm(const float *x, const float *g, const float *b, float *y, size_t rows, size_t n, size_t xs,
+                  size_t ys, float eps) {
+    DISPATCH(layernorm, x, g, b, y, rows, n, xs, ys, eps);
+}
+void ck_silu_mul(const float *gate, const float *up, float *out, size_t n) { DISPATCH(silu_mul, gate, up, out, n); }
+void ck_quick_gelu(float *x, size_t n) { DISPATCH(quick_gelu, x, n); }
+void ck_softmax(float *x, size_t rows, size_t n, size_t stride) { DISPATCH(softmax, x, rows, n, stride); }
+void ck_add(float *y, const float *x, size_t n) { DISPATCH(add, y, x, n); }
+
+// GELU with the exact erf form (as torch.nn.GELU()); used only by the projector, so scalar erff is fine.
+void ck_gelu_erf(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+float ck_exp(float x) { return ck_expf(x); }
+
+// Rotary embedding, HF "rotate_half" convention: for each head, pairs (i, i + d/2).
+// cos/sin tables are [positions, d/2]; rows of x are tokens with `heads` heads of size d each.
+void ck_rope(float *x, size_t rows, size_t heads, size_t d, size_t row_stride, const float *cos_t,
+             const float *sin_t) {
+    size_t half = d / 2;
+    for (size_t r = 0; r < rows; r++) {
+        const float *c = cos_t + r * half, *s = sin_t + r * half;
+        for (size_t h = 0; h < heads; h++) {
+            float *v = x + r * row_stride + h * d;
+            for (size_t i = 0; i < half; i++) {
+                float a = v[i], b = v[i + half];
+                v[i] = a * c[i] - b * s[i];
+                v[i + half] = b * c[i] + a * s[i];
+            }
+        }
+    }
+}
