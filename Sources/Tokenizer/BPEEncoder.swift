@@ -25,6 +25,8 @@ struct BPEEncoder: Sendable {
     let userDefined: [[UInt8]]
     let escapeWhitespaces: Bool
     let removeExtraWhitespaces: Bool
+    /// Whether words can be merged one at a time (see `encode`).
+    let splitsBeforeSpaces: Bool
 
     /// The U+2581 "▁" that stands for a space inside pieces.
     static let spaceSymbol: [UInt8] = [0xE2, 0x96, 0x81]
@@ -64,6 +66,7 @@ struct BPEEncoder: Sendable {
             .sorted { $0.count > $1.count }
         escapeWhitespaces = model.escapeWhitespaces
         removeExtraWhitespaces = model.removeExtraWhitespaces
+        splitsBeforeSpaces = Self.mergesStopBeforeSpaces(pieces: model.pieces, types: types)
     }
 
     static func hex(_ byte: Int) -> String {
@@ -129,13 +132,54 @@ struct BPEEncoder: Sendable {
     }
 
     /// Encodes normalized text, appending its pieces to `output`.
+    ///
+    /// When no merge can cross the start of a "▁" run (see `splitsBeforeSpaces`), each word is merged on its
+    /// own: the result is identical, because merges in different words never interact and each word sees its
+    /// merges in the same order, but the agenda stays small, so long texts encode in linear time.
     func encode(normalized: [UInt8], into output: inout [EncodedPiece]) {
         guard !normalized.isEmpty else { return }
         normalized.withUnsafeBufferPointer { text in
-            var merged = BPEMergeState(text: text, encoder: self)
-            merged.run()
-            merged.emit(into: &output)
+            var state = BPEMergeState(text: text, encoder: self)
+            guard splitsBeforeSpaces else {
+                state.encode(0..<text.count, into: &output)
+                return
+            }
+            var wordStart = 0
+            var i = 0
+            var previousWasSpace = false
+            while i < text.count {
+                let isSpace = text[i] == 0xE2 && i + 2 < text.count && text[i + 1] == 0x96 && text[i + 2] == 0x81
+                if isSpace && !previousWasSpace && i > wordStart {
+                    state.encode(wordStart..<i, into: &output)
+                    wordStart = i
+                }
+                previousWasSpace = isSpace
+                i += isSpace ? 3 : 1
+            }
+            state.encode(wordStart..<text.count, into: &output)
         }
+    }
+
+    /// Whether no mergeable piece has a character other than "▁" directly before a "▁" (true for LLaMA, whose
+    /// only pieces with an inner "▁" are runs of "▁"), and no piece is UNUSED (whose re-splitting depends on
+    /// merges seen anywhere in the text).
+    static func mergesStopBeforeSpaces(pieces: [[UInt8]], types: [SentencePieceModel.PieceType]) -> Bool {
+        for (id, piece) in pieces.enumerated() {
+            if types[id] == .unused { return false }
+            guard types[id] == .normal || types[id] == .userDefined, piece.count > 3 else { continue }
+            var i = 1
+            while i + 2 < piece.count {
+                if piece[i] == 0xE2, piece[i + 1] == 0x96, piece[i + 2] == 0x81 {
+                    let precededBySpace = i >= 3 && piece[i - 3] == 0xE2 && piece[i - 2] == 0x96
+                        && piece[i - 1] == 0x81
+                    if !precededBySpace { return false }
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+        }
+        return true
     }
 
     /// Length of the UTF-8 sequence starting with `lead`, 1 for stray bytes (as sentencepiece does).
@@ -200,7 +244,8 @@ private struct PairHeap {
     }
 }
 
-/// The symbol list and agenda of one BPE run over a normalized buffer.
+/// The symbol list and agenda of BPE runs over stretches of one normalized buffer; the storage is reused from
+/// one stretch to the next.
 private struct BPEMergeState {
     let text: UnsafeBufferPointer<UInt8>
     let encoder: BPEEncoder
@@ -212,35 +257,55 @@ private struct BPEMergeState {
     var next: [Int32] = []
     var frozen: [Bool] = []
     var agenda = PairHeap()
-    /// For UNUSED pieces produced by a merge: the two halves it came from, so it can be split again.
+    /// For UNUSED pieces produced by a merge: where the piece's left half starts, and both halves' lengths, so
+    /// it can be split again.
     var reverseMerges: [Int32: (Int32, Int32, Int32)] = [:]
+    var previousWasUnknown = false
 
     init(text: UnsafeBufferPointer<UInt8>, encoder: BPEEncoder) {
         self.text = text
         self.encoder = encoder
-        var i = 0
-        while i < text.count {
+    }
+
+    /// Merges `text[range]` and appends its pieces to `output`.
+    mutating func encode(_ range: Range<Int>, into output: inout [EncodedPiece]) {
+        split(range)
+        run()
+        emit(into: &output)
+    }
+
+    /// Splits into characters; user-defined pieces are matched whole (longest first) and frozen.
+    private mutating func split(_ range: Range<Int>) {
+        start.removeAll(keepingCapacity: true)
+        length.removeAll(keepingCapacity: true)
+        prev.removeAll(keepingCapacity: true)
+        next.removeAll(keepingCapacity: true)
+        frozen.removeAll(keepingCapacity: true)
+        agenda.items.removeAll(keepingCapacity: true)
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i < end {
             var symbolLength = 0
             var isUserDefined = false
-            for piece in encoder.userDefined where piece.count <= text.count - i {
+            for piece in encoder.userDefined where piece.count <= end - i {
                 var same = true
                 for k in 0..<piece.count where text[i + k] != piece[k] { same = false; break }
                 if same { symbolLength = piece.count; isUserDefined = true; break }
             }
             if symbolLength == 0 {
-                symbolLength = min(BPEEncoder.utf8Length(lead: text[i]), text.count - i)
+                symbolLength = min(BPEEncoder.utf8Length(lead: text[i]), end - i)
             }
             let index = Int32(start.count)
             start.append(Int32(i))
             length.append(Int32(symbolLength))
             prev.append(index - 1)
             i += symbolLength
-            next.append(i < text.count ? index + 1 : -1)
+            next.append(i < end ? index + 1 : -1)
             frozen.append(isUserDefined)
         }
     }
 
-    mutating func considerPair(_ left: Int32, _ right: Int32) {
+    private mutating func considerPair(_ left: Int32, _ right: Int32) {
         guard left >= 0, right >= 0, !frozen[Int(left)], !frozen[Int(right)] else { return }
         let s = Int(start[Int(left)])
         let size = Int(length[Int(left)] + length[Int(right)])
@@ -252,7 +317,7 @@ private struct BPEMergeState {
         }
     }
 
-    mutating func run() {
+    private mutating func run() {
         for i in 1..<max(start.count, 1) { considerPair(Int32(i - 1), Int32(i)) }
         while let top = agenda.pop() {
             let l = Int(top.left), r = Int(top.right)
@@ -268,36 +333,37 @@ private struct BPEMergeState {
     }
 
     /// Appends the final pieces, splitting UNUSED pieces back and expanding unknown ones into bytes.
-    func emit(into output: inout [EncodedPiece]) {
-        var previousWasUnknown = false
-        func append(_ s: Int, _ count: Int, _ output: inout [EncodedPiece]) {
-            let id = encoder.pieceID(text, start: s, count: count)
-            if id >= 0, encoder.types[Int(id)] == .unused, let halves = reverseMerges[id] {
-                let leftLength = Int(halves.1)
-                append(s, leftLength, &output)
-                append(s + leftLength, Int(halves.2), &output)
-                return
-            }
-            let isUnknown = id == encoder.unkID
-            if isUnknown && encoder.byteFallback {
-                for k in 0..<count { output.append(EncodedPiece(id: encoder.byteIDs[Int(text[s + k])])) }
-            } else if isUnknown {
-                let surface = Array(text[s..<(s + count)])
-                if previousWasUnknown, var last = output.last {
-                    last.unknownSurface = (last.unknownSurface ?? []) + surface
-                    output[output.count - 1] = last
-                } else {
-                    output.append(EncodedPiece(id: id, unknownSurface: surface))
-                }
-            } else {
-                output.append(EncodedPiece(id: id))
-            }
-            previousWasUnknown = isUnknown
-        }
+    private mutating func emit(into output: inout [EncodedPiece]) {
         var index: Int32 = start.isEmpty ? -1 : 0
         while index >= 0 {
             append(Int(start[Int(index)]), Int(length[Int(index)]), &output)
             index = next[Int(index)]
         }
+    }
+
+    private mutating func append(_ s: Int, _ count: Int, _ output: inout [EncodedPiece]) {
+        let id = encoder.pieceID(text, start: s, count: count)
+        if encoder.types[Int(id)] == .unused, let halves = reverseMerges[id] {
+            let leftLength = Int(halves.1)
+            append(s, leftLength, &output)
+            append(s + leftLength, Int(halves.2), &output)
+            return
+        }
+        let isUnknown = id == encoder.unkID
+        if isUnknown && encoder.byteFallback {
+            for k in 0..<count { output.append(EncodedPiece(id: encoder.byteIDs[Int(text[s + k])])) }
+        } else if isUnknown {
+            // Without byte fallback, SentencePiece joins a run of unknown characters into one piece.
+            let surface = Array(text[s..<(s + count)])
+            if previousWasUnknown, var last = output.last {
+                last.unknownSurface = (last.unknownSurface ?? []) + surface
+                output[output.count - 1] = last
+            } else {
+                output.append(EncodedPiece(id: id, unknownSurface: surface))
+            }
+        } else {
+            output.append(EncodedPiece(id: id))
+        }
+        previousWasUnknown = isUnknown
     }
 }

@@ -17,6 +17,8 @@ public final class SentencePieceTokenizer: Sendable {
     private let types: [SentencePieceModel.PieceType]
     /// The special tokens HF matches in input text and skips when decoding: (text, id).
     private let specialTokens: [(bytes: [UInt8], id: Int32)]
+    /// Whether a byte can start a special token, to skip most positions quickly.
+    private let startsSpecialToken: [Bool]
     /// Id of the "▁" piece, which HF drops before a leading special token (-1 if the model lacks it).
     private let spacePieceID: Int32
     /// How many pieces SentencePiece makes of the `<unk>` text; HF strips that many after its prefix trick.
@@ -84,6 +86,9 @@ public final class SentencePieceTokenizer: Sendable {
         bosID = try controlID(model.bosPiece, role: "beginning-of-sequence")
         eosID = try controlID(model.eosPiece, role: "end-of-sequence")
         specialTokens = [unkID, bosID, eosID].map { (bytes: model.pieces[$0], id: Int32($0)) }
+        var starts = [Bool](repeating: false, count: 256)
+        for token in specialTokens { starts[Int(token.bytes[0])] = true }
+        startsSpecialToken = starts
         spacePieceID = encoder.mergeable.lookup(BPEEncoder.spaceSymbol)
 
         var unknownText: [EncodedPiece] = []
@@ -172,6 +177,7 @@ public final class SentencePieceTokenizer: Sendable {
 
     /// The special token starting at `position`, longest first (HF's trie split).
     private func matchSpecial(_ input: [UInt8], at position: Int) -> (id: Int32, length: Int)? {
+        guard startsSpecialToken[Int(input[position])] else { return nil }
         var best: (id: Int32, length: Int)?
         for token in specialTokens where token.bytes.count <= input.count - position {
             if let b = best, b.length >= token.bytes.count { continue }
