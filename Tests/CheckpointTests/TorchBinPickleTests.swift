@@ -159,6 +159,25 @@ final class TorchBinPickleTests: XCTestCase {
         }
     }
 
+    /// A hostile stream can nest containers a million levels deep in a few megabytes; neither unpickling
+    /// nor freeing that structure may recurse per level (which would overflow the stack and crash).
+    func testDeepNestingDoesNotOverflowTheStack() throws {
+        var tuples = PickleWriter()
+        tuples.proto(2); tuples.op(0x4E)
+        tuples.bytes += [UInt8](repeating: 0x85, count: 200_000)  // TUPLE1 around the previous value
+        tuples.op(0x30); tuples.op(0x7D); tuples.op(0x2E)
+        XCTAssertTrue(try load(tuples.bytes).tensors.isEmpty)
+
+        var lists = PickleWriter()
+        lists.proto(2); lists.op(0x5D); lists.bytes += [0x71, 0]    // L0, kept on the stack
+        for _ in 0..<100_000 { lists.bytes += [0x68, 0, 0x5D, 0x71, 0, 0x61, 0x30] } // L[k].append(L[k+1])
+        lists.op(0x30); lists.op(0x7D); lists.op(0x2E)
+        XCTAssertTrue(try load(lists.bytes).tensors.isEmpty)
+        // The same nest left on the stack at an error must be dismantled as safely.
+        lists.bytes.removeLast(3)
+        XCTAssertCheckpointError("without a STOP") { try load(lists.bytes) }
+    }
+
     /// Mutating a valid state-dict pickle (and fixing the CRC) must never crash the unpickler.
     func testMutatedPicklesNeverCrash() throws {
         let original = TorchBinBuilder.statePickle([

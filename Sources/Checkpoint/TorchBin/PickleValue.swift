@@ -88,8 +88,22 @@ enum PickleKey: Hashable {
     case int(Int)
 }
 
-/// A mutable dict (plain or OrderedDict); a class because pickle mutates it after memoizing it.
-final class PickleDict {
+/// Composite values are objects owned by the unpickler's arena, so that tearing down an arbitrarily
+/// deep structure from a hostile stream is flat (see `RestrictedUnpickler.releaseAll`), not recursive.
+class PickleContainer {
+    /// Drops this container's references to its items.
+    func clear() {}
+}
+
+/// An immutable tuple.
+final class PickleTuple: PickleContainer {
+    private(set) var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+    override func clear() { items = [] }
+}
+
+/// A mutable dict (plain or OrderedDict); an object because pickle mutates it after memoizing it.
+final class PickleDict: PickleContainer {
     private(set) var keys: [PickleKey] = []
     private(set) var values: [PickleKey: PickleValue] = [:]
 
@@ -98,11 +112,13 @@ final class PickleDict {
     }
 
     var count: Int { keys.count }
+    override func clear() { keys = []; values = [:] }
 }
 
-/// A mutable list; a class for the same reason as `PickleDict`.
-final class PickleList {
+/// A mutable list; an object for the same reason as `PickleDict`.
+final class PickleList: PickleContainer {
     var items: [PickleValue] = []
+    override func clear() { items = [] }
 }
 
 /// A value on the unpickler's stack.
@@ -113,7 +129,7 @@ enum PickleValue {
     case float(Double)
     case string(String)
     case bytes(Int)
-    case tuple([PickleValue])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     case global(PickleGlobal)
@@ -129,7 +145,7 @@ enum PickleValue {
         case .float: return "float"
         case .string(let s): return "str '\(s.prefix(60))'"
         case .bytes: return "bytes"
-        case .tuple(let t): return "tuple of \(t.count)"
+        case .tuple(let t): return "tuple of \(t.items.count)"
         case .list: return "list"
         case .dict: return "dict"
         case .global(let g): return "global \(g.qualifiedName)"

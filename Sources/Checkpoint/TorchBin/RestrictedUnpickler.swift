@@ -2,7 +2,7 @@ import Foundation
 
 /// Bounds on what a `data.pkl` stream may make the unpickler do.
 public struct UnpicklerLimits: Sendable {
-    public var maxOpcodes = 20_000_000
+    public var maxOpcodes = 4_000_000
     public var maxStackDepth = 1 << 20
     public var maxMarkDepth = 4096
     public var maxMemoEntries = 1 << 22
@@ -30,6 +30,8 @@ struct RestrictedUnpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Every container created, so `releaseAll` can dismantle them without recursion.
+    private var arena: [PickleContainer] = []
 
     init(bytes: UnsafeRawBufferPointer, context: String, limits: UnpicklerLimits = UnpicklerLimits(),
          persistentLoad: @escaping PersistentLoad, buildTensor: @escaping TensorBuilder)
@@ -157,8 +159,33 @@ struct RestrictedUnpickler {
 
     // MARK: - Main loop
 
-    /// Runs the stream to its STOP opcode and returns the unpickled value.
-    mutating func run() throws -> PickleValue {
+    /// Runs the stream to its STOP opcode and hands the unpickled value to `consume`; afterwards (and on
+    /// any error) every container is dismantled, so values must not be kept beyond `consume`.
+    mutating func run<T>(_ consume: (PickleValue) throws -> T) throws -> T {
+        defer { releaseAll() }
+        return try consume(try interpret())
+    }
+
+    /// Empties every container one level at a time. Letting Swift free a hostile million-deep nest of
+    /// tuples or lists would recurse once per level and overflow the thread's stack.
+    private mutating func releaseAll() {
+        stack = []
+        memo = [:]
+        marks = []
+        for c in arena { c.clear() }
+        arena = []
+    }
+
+    private mutating func adopt<C: PickleContainer>(_ c: C) -> C {
+        arena.append(c)
+        return c
+    }
+
+    private mutating func tuple(_ items: [PickleValue]) -> PickleValue {
+        .tuple(adopt(PickleTuple(items)))
+    }
+
+    private mutating func interpret() throws -> PickleValue {
         var executed = 0
         while true {
             executed += 1
@@ -186,9 +213,9 @@ struct RestrictedUnpickler {
             case 0x32: // DUP
                 try push(try top())
 
-            case 0x7D: try push(.dict(PickleDict()))         // EMPTY_DICT
-            case 0x5D: try push(.list(PickleList()))         // EMPTY_LIST
-            case 0x29: try push(.tuple([]))                  // EMPTY_TUPLE
+            case 0x7D: try push(.dict(adopt(PickleDict())))  // EMPTY_DICT
+            case 0x5D: try push(.list(adopt(PickleList())))  // EMPTY_LIST
+            case 0x29: try push(tuple([]))                   // EMPTY_TUPLE
             case 0x4E: try push(.none)                       // NONE
             case 0x88: try push(.bool(true))                 // NEWTRUE
             case 0x89: try push(.bool(false))                // NEWFALSE
@@ -231,16 +258,16 @@ struct RestrictedUnpickler {
             case 0x68: try push(try recall(Int(try u8())))          // BINGET
             case 0x6A: try push(try recall(Int(try uintLE(4))))     // LONG_BINGET
 
-            case 0x74: try push(.tuple(try popMark()))               // TUPLE
-            case 0x85: try push(.tuple([try pop()]))                 // TUPLE1
+            case 0x74: try push(tuple(try popMark()))                // TUPLE
+            case 0x85: try push(tuple([try pop()]))                  // TUPLE1
             case 0x86: // TUPLE2
                 let b = try pop(), a = try pop()
-                try push(.tuple([a, b]))
+                try push(tuple([a, b]))
             case 0x87: // TUPLE3
                 let c = try pop(), b = try pop(), a = try pop()
-                try push(.tuple([a, b, c]))
+                try push(tuple([a, b, c]))
             case 0x6C: // LIST
-                let l = PickleList()
+                let l = adopt(PickleList())
                 l.items = try popMark()
                 try push(.list(l))
             case 0x64: // DICT
@@ -286,26 +313,27 @@ struct RestrictedUnpickler {
         }
     }
 
-    private func makeDict(_ items: [PickleValue]) throws -> PickleDict {
+    private mutating func makeDict(_ items: [PickleValue]) throws -> PickleDict {
         guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items") }
-        let d = PickleDict()
+        let d = adopt(PickleDict())
         for i in stride(from: 0, to: items.count, by: 2) { d.set(try key(items[i]), items[i + 1]) }
         return d
     }
 
     // MARK: - Calls
 
-    private func reduce(_ callable: PickleValue, _ argsValue: PickleValue, at offset: Int) throws -> PickleValue {
+    private mutating func reduce(_ callable: PickleValue, _ argsValue: PickleValue, at offset: Int) throws -> PickleValue {
         guard case .global(let g) = callable else {
             throw fail("REDUCE on a \(callable.kindName), which is not callable", at: offset)
         }
-        guard case .tuple(let args) = argsValue else {
+        guard case .tuple(let argsTuple) = argsValue else {
             throw fail("REDUCE of \(g.qualifiedName) with \(argsValue.kindName) arguments", at: offset)
         }
+        let args = argsTuple.items
         switch g {
         case .orderedDict:
             guard args.isEmpty else { throw fail("collections.OrderedDict called with arguments (unsupported)", at: offset) }
-            return .dict(PickleDict())
+            return .dict(adopt(PickleDict()))
         case .rebuildTensorV2:
             return .tensor(try rebuildTensor(args, at: offset))
         case .rebuildParameter:
@@ -349,10 +377,10 @@ struct RestrictedUnpickler {
     }
 
     private func intTuple(_ v: PickleValue, _ what: String, at offset: Int) throws -> [Int] {
-        guard case .tuple(let items) = v, items.count <= 64 else {
+        guard case .tuple(let t) = v, t.items.count <= 64 else {
             throw fail("_rebuild_tensor_v2 \(what) is a \(v.kindName), expected a tuple of ints", at: offset)
         }
-        return try items.map {
+        return try t.items.map {
             guard case .int(let i) = $0 else { throw fail("_rebuild_tensor_v2 \(what) holds a \($0.kindName)", at: offset) }
             return i
         }

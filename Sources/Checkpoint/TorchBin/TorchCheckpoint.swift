@@ -20,7 +20,7 @@ public enum TorchCheckpoint {
         public var zip = ZipDirectory.Limits()
         public var unpickler = UnpicklerLimits()
         /// Largest `data.pkl` accepted (a 7B shard's is well under 1 MiB).
-        public var maxPickleBytes = 1 << 28
+        public var maxPickleBytes = 1 << 26
         /// Also CRC-check every storage member (reads the whole file; off by default).
         public var verifyStorageChecksums = false
         public init() {}
@@ -75,8 +75,7 @@ public enum TorchCheckpoint {
         var unpickler = RestrictedUnpickler(bytes: try zip.storedBytes(pickle), context: "\(path): \(pickle.name)",
                                             limits: options.unpickler, persistentLoad: persistentLoad,
                                             buildTensor: { try contiguousTensor($0, offset: $1, size: $2, stride: $3) })
-        let root = try unpickler.run()
-        return try collect(root, file: file, path: path)
+        return try unpickler.run { try collect($0, file: file, path: path) }
     }
 
     // MARK: - Storages and tensors
@@ -85,7 +84,7 @@ public enum TorchCheckpoint {
     static func resolveStorage(_ pid: PickleValue, zip: ZipDirectory, prefix: String, path: String,
                                verify: Bool) throws -> TorchStorageRef
     {
-        guard case .tuple(let f) = pid, f.count == 5, case .string("storage") = f[0] else {
+        guard case .tuple(let t) = pid, case let f = t.items, f.count == 5, case .string("storage") = f[0] else {
             throw CheckpointError("\(path): persistent id is a \(pid.kindName), expected ('storage', type, key, location, numel)")
         }
         guard case .global(.storageType(let kind)) = f[1] else {
