@@ -15,8 +15,8 @@ final class TorchBinPickleTests: XCTestCase {
         return try TorchCheckpoint.loadContents(url, options: options)
     }
 
-    private func pickle(_ build: (inout PickleWriter) -> Void) -> [UInt8] {
-        var p = PickleWriter()
+    private func pickle(_ build: (inout TorchBinPickleWriter) -> Void) -> [UInt8] {
+        var p = TorchBinPickleWriter()
         build(&p)
         return p.bytes
     }
@@ -30,7 +30,7 @@ final class TorchBinPickleTests: XCTestCase {
             let bytes = pickle {
                 $0.proto(2); $0.global(module, "system"); $0.unicode("touch \(marker.path)"); $0.op(0x85); $0.op(0x52); $0.op(0x2E)
             }
-            XCTAssertCheckpointError("refused global \(module).system") { try load(bytes) }
+            assertTorchBinError("refused global \(module).system") { try load(bytes) }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path))
     }
@@ -41,7 +41,7 @@ final class TorchBinPickleTests: XCTestCase {
             $0.shortUnicode("builtins"); $0.op(0x94); $0.shortUnicode("eval"); $0.op(0x94); $0.op(0x93); $0.op(0x94)
             $0.shortUnicode("__import__('os').system('true')"); $0.op(0x85); $0.op(0x52); $0.op(0x2E)
         }
-        XCTAssertCheckpointError("refused global builtins.eval") { try load(bytes) }
+        assertTorchBinError("refused global builtins.eval") { try load(bytes) }
     }
 
     func testUnknownClassesAreRefused() throws {
@@ -53,7 +53,7 @@ final class TorchBinPickleTests: XCTestCase {
         ]
         for (module, name) in cases {
             let bytes = pickle { $0.proto(2); $0.global(module, name); $0.op(0x29); $0.op(0x81); $0.op(0x2E) }
-            XCTAssertCheckpointError("refused global \(module).\(name)") { try load(bytes) }
+            assertTorchBinError("refused global \(module).\(name)") { try load(bytes) }
         }
     }
 
@@ -66,28 +66,28 @@ final class TorchBinPickleTests: XCTestCase {
             [0x80, 0x02, 0x82, 0x01, 0x2E],
             [0x80, 0x02] + Array("I1\n".utf8) + [0x2E],
         ]
-        for s in streams { XCTAssertCheckpointError("unsupported pickle opcode") { try load(s) } }
-        XCTAssertCheckpointError("unsupported pickle protocol") { try load([0x80, 0x09, 0x4E, 0x2E]) }
+        for s in streams { assertTorchBinError("unsupported pickle opcode") { try load(s) } }
+        assertTorchBinError("unsupported pickle protocol") { try load([0x80, 0x09, 0x4E, 0x2E]) }
     }
 
     func testAllowedGlobalsCannotBeMisused() throws {
         // Calling a storage type, BUILD on a tensor, hooks that would need code, a non-tuple persistent id.
-        XCTAssertCheckpointError("only accepted inside a persistent id") {
+        assertTorchBinError("only accepted inside a persistent id") {
             try load(pickle { $0.proto(2); $0.global("torch", "HalfStorage"); $0.op(0x29); $0.op(0x52); $0.op(0x2E) })
         }
-        XCTAssertCheckpointError("collections.OrderedDict called with arguments") {
+        assertTorchBinError("collections.OrderedDict called with arguments") {
             try load(pickle { $0.proto(2); $0.global("collections", "OrderedDict"); $0.int(1); $0.op(0x85); $0.op(0x52); $0.op(0x2E) })
         }
-        XCTAssertCheckpointError("BUILD on a tuple") {
+        assertTorchBinError("BUILD on a tuple") {
             try load(pickle { $0.proto(2); $0.op(0x29); $0.op(0x7D); $0.op(0x62); $0.op(0x2E) })
         }
-        XCTAssertCheckpointError("BUILD of a dict with list state") {
+        assertTorchBinError("BUILD of a dict with list state") {
             try load(pickle { $0.proto(2); $0.op(0x7D); $0.op(0x5D); $0.op(0x62); $0.op(0x2E) })
         }
-        XCTAssertCheckpointError("persistent id is a str") {
+        assertTorchBinError("persistent id is a str") {
             try load(pickle { $0.proto(2); $0.unicode("/etc/passwd"); $0.op(0x51); $0.op(0x2E) })
         }
-        XCTAssertCheckpointError("not callable") {
+        assertTorchBinError("not callable") {
             try load(pickle { $0.proto(2); $0.unicode("os.system"); $0.op(0x29); $0.op(0x52); $0.op(0x2E) })
         }
         // _rebuild_tensor_v2 with a backward hook in its hooks dict.
@@ -96,11 +96,11 @@ final class TorchBinPickleTests: XCTestCase {
         let badHooks: [UInt8] = [0x89, 0x7D, 0x4B, 0x01, 0x4E, 0x73]
         let at = try XCTUnwrap(findBytes(emptyHooks, in: spec))
         spec.replaceSubrange(at..<(at + emptyHooks.count), with: badHooks)
-        XCTAssertCheckpointError("backward_hooks must be empty") { try load(spec) }
+        assertTorchBinError("backward_hooks must be empty") { try load(spec) }
     }
 
     func testRootMustBeAStateDict() throws {
-        XCTAssertCheckpointError("root is a list") { try load(pickle { $0.proto(2); $0.op(0x5D); $0.op(0x2E) }) }
+        assertTorchBinError("root is a list") { try load(pickle { $0.proto(2); $0.op(0x5D); $0.op(0x2E) }) }
         let withNonTensor = pickle { $0.proto(2); $0.op(0x7D); $0.unicode("epoch"); $0.int(3); $0.op(0x73); $0.op(0x2E) }
         let contents = try load(withNonTensor)
         XCTAssertTrue(contents.tensors.isEmpty)
@@ -113,28 +113,28 @@ final class TorchBinPickleTests: XCTestCase {
         var options = TorchCheckpoint.Options()
         options.unpickler.maxOpcodes = 50
         let longStream = pickle { p in p.proto(2); for _ in 0..<100 { p.op(0x4E); p.op(0x30) }; p.op(0x7D); p.op(0x2E) }
-        XCTAssertCheckpointError("more than 50 opcodes") { try load(longStream, options: options) }
+        assertTorchBinError("more than 50 opcodes") { try load(longStream, options: options) }
         XCTAssertNoThrow(try load(longStream))
 
         let deepMarks = pickle { p in p.proto(2); for _ in 0..<5000 { p.op(0x28) }; p.op(0x2E) }
-        XCTAssertCheckpointError("MARKs nested deeper") { try load(deepMarks) }
+        assertTorchBinError("MARKs nested deeper") { try load(deepMarks) }
 
         options = TorchCheckpoint.Options()
         options.unpickler.maxStackDepth = 100
         let tallStack = pickle { p in p.proto(2); for _ in 0..<200 { p.op(0x4E) }; p.op(0x2E) }
-        XCTAssertCheckpointError("stack deeper than 100") { try load(tallStack, options: options) }
+        assertTorchBinError("stack deeper than 100") { try load(tallStack, options: options) }
 
         options = TorchCheckpoint.Options()
         options.unpickler.maxMemoEntries = 10
         let bigMemo = pickle { p in p.proto(2); p.op(0x4E); for i in 0..<20 { p.op(0x71); p.bytes.append(UInt8(i)) }; p.op(0x2E) }
-        XCTAssertCheckpointError("memo larger than 10") { try load(bigMemo, options: options) }
+        assertTorchBinError("memo larger than 10") { try load(bigMemo, options: options) }
 
         let hugeString: [UInt8] = [0x80, 0x02, 0x58, 0xFF, 0xFF, 0xFF, 0xFF, 0x61, 0x2E]
-        XCTAssertCheckpointError("exceeds the limit") { try load(hugeString) }
+        assertTorchBinError("exceeds the limit") { try load(hugeString) }
         let hugeString8: [UInt8] = [0x80, 0x04, 0x8D] + [UInt8](repeating: 0xFF, count: 8) + [0x2E]
-        XCTAssertCheckpointError("exceeds the limit") { try load(hugeString8) }
+        assertTorchBinError("exceeds the limit") { try load(hugeString8) }
         let longGlobal = [0x80, 0x02, 0x63] + [UInt8](repeating: 0x61, count: 1000) + [0x0A]
-        XCTAssertCheckpointError("GLOBAL name longer") { try load(longGlobal) }
+        assertTorchBinError("GLOBAL name longer") { try load(longGlobal) }
     }
 
     func testMalformedStreamsFailCleanly() throws {
@@ -155,27 +155,27 @@ final class TorchBinPickleTests: XCTestCase {
             ([0x80, 0x02, 0x47, 0x40, 0x09], "truncated"),
         ]
         for (stream, fragment) in cases {
-            XCTAssertCheckpointError(fragment) { try load(stream) }
+            assertTorchBinError(fragment) { try load(stream) }
         }
     }
 
     /// A hostile stream can nest containers a million levels deep in a few megabytes; neither unpickling
     /// nor freeing that structure may recurse per level (which would overflow the stack and crash).
     func testDeepNestingDoesNotOverflowTheStack() throws {
-        var tuples = PickleWriter()
+        var tuples = TorchBinPickleWriter()
         tuples.proto(2); tuples.op(0x4E)
         tuples.bytes += [UInt8](repeating: 0x85, count: 200_000)  // TUPLE1 around the previous value
         tuples.op(0x30); tuples.op(0x7D); tuples.op(0x2E)
         XCTAssertTrue(try load(tuples.bytes).tensors.isEmpty)
 
-        var lists = PickleWriter()
+        var lists = TorchBinPickleWriter()
         lists.proto(2); lists.op(0x5D); lists.bytes += [0x71, 0]    // L0, kept on the stack
         for _ in 0..<100_000 { lists.bytes += [0x68, 0, 0x5D, 0x71, 0, 0x61, 0x30] } // L[k].append(L[k+1])
         lists.op(0x30); lists.op(0x7D); lists.op(0x2E)
         XCTAssertTrue(try load(lists.bytes).tensors.isEmpty)
         // The same nest left on the stack at an error must be dismantled as safely.
         lists.bytes.removeLast(3)
-        XCTAssertCheckpointError("without a STOP") { try load(lists.bytes) }
+        assertTorchBinError("without a STOP") { try load(lists.bytes) }
     }
 
     /// Mutating a valid state-dict pickle (and fixing the CRC) must never crash the unpickler.
@@ -184,7 +184,7 @@ final class TorchBinPickleTests: XCTestCase {
             .init(name: "a", key: "0", numel: 4, size: [2, 2]),
             .init(name: "b", key: "0", numel: 4, offset: 2, size: [2]),
         ])
-        var rng = SplitMix64(seed: 42)
+        var rng = TorchBinRandom(seed: 42)
         var loaded = 0, refused = 0
         for _ in 0..<400 {
             var bytes = original
@@ -241,10 +241,10 @@ final class TorchBinPickleTests: XCTestCase {
         let offsetOp: [UInt8] = [0x51, 0x4B, 0x00]
         let at = try XCTUnwrap(findBytes(offsetOp, in: spec))
         spec.replaceSubrange((at + 1)..<(at + 3), with: [0x8A, 0x01, 0xFF])
-        XCTAssertCheckpointError("storage offset -1") { try load(spec) }
+        assertTorchBinError("storage offset -1") { try load(spec) }
         spec = TorchBinBuilder.statePickle([.init(name: "w", key: "0", numel: 4, offset: 0, size: [2])])
         spec.replaceSubrange((at + 1)..<(at + 3), with: [0x4A, 0xFE, 0xFF, 0xFF, 0xFF])
-        XCTAssertCheckpointError("storage offset -2") { try load(spec) }
+        assertTorchBinError("storage offset -2") { try load(spec) }
     }
 
     private func findBytes(_ needle: [UInt8], in hay: [UInt8]) -> Int? {

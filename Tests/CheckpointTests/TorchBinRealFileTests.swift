@@ -75,7 +75,7 @@ final class TorchBinRealFileTests: XCTestCase {
     }
 
     func testLegacyFormatIsRefused() throws {
-        XCTAssertCheckpointError("legacy") { try TorchCheckpoint.load(try TorchBinFixtures.url("legacy.bin")) }
+        assertTorchBinError("legacy") { try TorchCheckpoint.load(try TorchBinFixtures.url("legacy.bin")) }
     }
 
     func testZipDirectoryOfTorchFile() throws {
@@ -114,7 +114,7 @@ final class TorchBinRealFileTests: XCTestCase {
     func testRandomCorruptionNeverCrashes() throws {
         let original = [UInt8](try Data(contentsOf: try TorchBinFixtures.url("state.bin")))
         let dir = try TorchBinTempDir()
-        var rng = SplitMix64(seed: 0x7043_4B50)
+        var rng = TorchBinRandom(seed: 0x7043_4B50)
         var loaded = 0, refused = 0
         for round in 0..<300 {
             var bytes = original
@@ -144,7 +144,7 @@ final class TorchBinRealFileTests: XCTestCase {
         let keyAt = try XCTUnwrap(findBytes(Array("proj.weight".utf8), in: bytes, from: pickle.dataOffset))
         bytes[keyAt] = UInt8(ascii: "q")
         let dir = try TorchBinTempDir()
-        XCTAssertCheckpointError("CRC-32") { try TorchCheckpoint.load(try dir.write(bytes)) }
+        assertTorchBinError("CRC-32") { try TorchCheckpoint.load(try dir.write(bytes)) }
     }
 
     func testStorageChecksumsAreCheckedOnRequest() throws {
@@ -157,7 +157,7 @@ final class TorchBinRealFileTests: XCTestCase {
         XCTAssertNoThrow(try TorchCheckpoint.load(url), "storage CRCs are not read by default")
         var options = TorchCheckpoint.Options()
         options.verifyStorageChecksums = true
-        XCTAssertCheckpointError("CRC-32") { try TorchCheckpoint.loadContents(url, options: options) }
+        assertTorchBinError("CRC-32") { try TorchCheckpoint.loadContents(url, options: options) }
     }
 
     private func findBytes(_ needle: [UInt8], in hay: [UInt8], from start: Int) -> Int? {
@@ -167,8 +167,8 @@ final class TorchBinRealFileTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator for fuzz tests (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
+/// A small deterministic generator for fuzz tests (TorchBinRandom).
+struct TorchBinRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

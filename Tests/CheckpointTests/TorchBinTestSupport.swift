@@ -96,7 +96,7 @@ enum TorchBinBuilder {
 
     /// A protocol-2 state-dict pickle in torch's layout (OrderedDict + _rebuild_tensor_v2 per entry).
     static func statePickle(_ tensors: [TensorSpec]) -> [UInt8] {
-        var p = PickleWriter()
+        var p = TorchBinPickleWriter()
         p.proto(2)
         p.global("collections", "OrderedDict"); p.op(0x29); p.op(0x52) // OrderedDict()
         p.op(0x28)
@@ -147,11 +147,11 @@ enum TorchBinBuilder {
     static func le32(_ o: inout [UInt8], _ v: UInt32) { for i in 0..<4 { o.append(UInt8((v >> (8 * UInt32(i))) & 0xFF)) } }
     static func le64(_ o: inout [UInt8], _ v: UInt64) { for i in 0..<8 { o.append(UInt8((v >> (8 * UInt64(i))) & 0xFF)) } }
 
-    static func crc(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { CRC32.checksum($0) } }
+    static func crc(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { ZipCRC32.checksum($0) } }
 }
 
 /// Emits pickle opcodes (only what the tests need).
-struct PickleWriter {
+struct TorchBinPickleWriter {
     var bytes: [UInt8] = []
 
     mutating func op(_ code: UInt8) { bytes.append(code) }
@@ -215,7 +215,7 @@ enum TorchBinFixtures {
 }
 
 /// Asserts that `body` throws a `CheckpointError` whose message contains `fragment`.
-func XCTAssertCheckpointError<T>(_ fragment: String, file: StaticString = #filePath, line: UInt = #line,
+func assertTorchBinError<T>(_ fragment: String, file: StaticString = #filePath, line: UInt = #line,
                                  _ body: () throws -> T)
 {
     do {

@@ -3,6 +3,7 @@ import Foundation
 /// The element types torch.save names through its legacy typed-storage classes (`torch.HalfStorage`, ...).
 /// torch ≥ 2 still writes these names for every ordinary dtype, so they are the whole vocabulary needed.
 public enum TorchStorageKind: String, Sendable, CaseIterable {
+    // Raw values are the class names after `torch.`; element types follow torch's naming.
     case half = "HalfStorage"
     case float = "FloatStorage"
     case bfloat16 = "BFloat16Storage"

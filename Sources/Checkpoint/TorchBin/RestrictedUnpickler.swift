@@ -2,12 +2,19 @@ import Foundation
 
 /// Bounds on what a `data.pkl` stream may make the unpickler do.
 public struct UnpicklerLimits: Sendable {
+    /// Opcodes executed before giving up (a 7B shard's pickle has about 15,000).
     public var maxOpcodes = 4_000_000
+    /// Values on the stack at once.
     public var maxStackDepth = 1 << 20
+    /// MARKs open at once (torch nests three).
     public var maxMarkDepth = 4096
+    /// Distinct memo slots.
     public var maxMemoEntries = 1 << 22
+    /// Longest string or bytes operand.
     public var maxStringBytes = 1 << 24
+    /// Longest module or name operand of GLOBAL.
     public var maxGlobalNameBytes = 256
+    /// The defaults.
     public init() {}
 }
 

@@ -17,12 +17,15 @@ public struct TorchCheckpointContents: @unchecked Sendable {
 public enum TorchCheckpoint {
     /// Bounds applied while reading; the defaults fit multi-gigabyte LLaVA shards.
     public struct Options: Sendable {
+        /// Bounds on the zip central directory.
         public var zip = ZipDirectory.Limits()
+        /// Bounds on the `data.pkl` interpreter.
         public var unpickler = UnpicklerLimits()
         /// Largest `data.pkl` accepted (a 7B shard's is well under 1 MiB).
         public var maxPickleBytes = 1 << 26
         /// Also CRC-check every storage member (reads the whole file; off by default).
         public var verifyStorageChecksums = false
+        /// The defaults.
         public init() {}
     }
 

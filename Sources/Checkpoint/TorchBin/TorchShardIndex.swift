@@ -10,6 +10,7 @@ public struct TorchShardIndex: Sendable, Equatable {
     /// The distinct shard file names, sorted.
     public var shards: [String] { Array(Set(weightMap.values)).sorted() }
 
+    /// An index from its parts (normally obtained from `TorchCheckpoint.loadIndex`).
     public init(weightMap: [String: String], totalSize: Int?) {
         self.weightMap = weightMap
         self.totalSize = totalSize

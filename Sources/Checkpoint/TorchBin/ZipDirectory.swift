@@ -6,8 +6,11 @@ public struct ZipEntry: Sendable, Equatable {
     public let name: String
     /// 0 = stored, 8 = deflate. Only stored members can be mapped.
     public let method: UInt16
+    /// CRC-32 from the central directory.
     public let crc32: UInt32
+    /// Bytes the member occupies in the file (from the central directory or its ZIP64 extra field).
     public let compressedSize: Int
+    /// Bytes of the member once decompressed (equal to `compressedSize` for stored members).
     public let uncompressedSize: Int
     /// Offset of the member's local header in the file.
     public let localHeaderOffset: Int
@@ -24,19 +27,24 @@ public struct ZipEntry: Sendable, Equatable {
 public struct ZipDirectory: @unchecked Sendable {
     /// Limits on what a central directory may declare.
     public struct Limits: Sendable {
+        /// Most members a directory may declare.
         public var maxEntries: Int = 1 << 20
+        /// Longest member name accepted, in bytes.
         public var maxNameLength: Int = 4096
+        /// The defaults.
         public init() {}
     }
 
+    /// The mapped archive; member bytes are views into it.
     public let file: MappedFile
     /// Members in central-directory order.
     public let entries: [ZipEntry]
     private let byName: [String: Int]
 
+    /// Reads and validates the central directory of `file`; throws a `CheckpointError` naming the file on damage.
     public init(file: MappedFile, limits: Limits = Limits()) throws {
         self.file = file
-        let reader = ByteReader(file: file)
+        let reader = ZipByteReader(file: file)
         let end = try Self.findEndOfCentralDirectory(reader)
         let directory = try Self.centralDirectoryBounds(reader, eocd: end)
         guard directory.count <= limits.maxEntries else {
@@ -66,7 +74,7 @@ public struct ZipDirectory: @unchecked Sendable {
         byName[name].map { entries[$0] }
     }
 
-    /// The bytes of a stored member, viewed in place.
+    /// The bytes of a stored member, viewed in place (valid while `file` is alive); compressed members are refused.
     public func storedBytes(_ entry: ZipEntry) throws -> UnsafeRawBufferPointer {
         guard entry.method == 0 else {
             throw CheckpointError("\(file.url.path): zip entry \(entry.name) uses compression method \(entry.method); "
@@ -77,7 +85,7 @@ public struct ZipDirectory: @unchecked Sendable {
 
     /// Computes the CRC-32 of a stored member and compares it with the directory's value.
     public func verifyChecksum(_ entry: ZipEntry) throws {
-        let actual = CRC32.checksum(try storedBytes(entry))
+        let actual = ZipCRC32.checksum(try storedBytes(entry))
         guard actual == entry.crc32 else {
             throw CheckpointError(String(format: "%@: zip entry %@ fails its CRC-32 check (stored %08x, computed %08x)",
                                          file.url.path, entry.name, entry.crc32, actual))
@@ -103,12 +111,13 @@ public struct ZipDirectory: @unchecked Sendable {
     private static let localSignature: UInt32 = 0x0403_4b50
 
     /// Scans backwards over at most the 64 KiB a comment can occupy for a record whose comment ends the file.
-    private static func findEndOfCentralDirectory(_ r: ByteReader) throws -> EndRecord {
+    private static func findEndOfCentralDirectory(_ r: ZipByteReader) throws -> EndRecord {
         let size = r.size
         guard size >= 22 else { throw r.error("is too small to be a zip archive (\(size) bytes; truncated?)") }
         if r.u8(0) == 0x80 {
             // A pickle PROTO opcode first: torch.save's pre-1.6 format, a bare pickle stream.
-            throw r.error("is a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch")
+            throw CheckpointError("\(r.file.url.path): legacy (pre-1.6, non-zip) torch.save format; re-save it with "
+                + "torch >= 1.6 or convert it to safetensors")
         }
         let lowest = max(0, size - 22 - 0xFFFF)
         var pos = size - 22
@@ -128,7 +137,7 @@ public struct ZipDirectory: @unchecked Sendable {
     }
 
     /// Resolves the central directory's offset, size and entry count, preferring the ZIP64 record when present.
-    private static func centralDirectoryBounds(_ r: ByteReader, eocd: EndRecord)
+    private static func centralDirectoryBounds(_ r: ZipByteReader, eocd: EndRecord)
         throws -> (offset: Int, size: Int, count: Int)
     {
         var offset = eocd.directoryOffset
@@ -168,7 +177,7 @@ public struct ZipDirectory: @unchecked Sendable {
         return (offset, size, count)
     }
 
-    private static func readCentralHeader(_ r: ByteReader, at pos: inout Int, limit: Int, index: Int,
+    private static func readCentralHeader(_ r: ZipByteReader, at pos: inout Int, limit: Int, index: Int,
                                           limits: Limits) throws -> ZipEntry
     {
         guard pos <= limit - 46, r.u32(pos) == centralSignature else {
@@ -254,7 +263,7 @@ public struct ZipDirectory: @unchecked Sendable {
 }
 
 /// Little-endian reads from a mapped file. Callers check bounds first; reads are unaligned-safe.
-struct ByteReader {
+struct ZipByteReader {
     let file: MappedFile
     var size: Int { file.size }
 
@@ -282,7 +291,7 @@ extension String {
 }
 
 /// CRC-32 (ISO-HDLC, as ZIP uses), table-driven so it stays usable in debug builds for small members.
-enum CRC32 {
+enum ZipCRC32 {
     private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
