@@ -50,6 +50,23 @@ final class TorchBinArchiveTests: XCTestCase {
         XCTAssertEqual(Array(try zip.storedBytes(entry)), TorchBinBuilder.floatBytes(bias))
     }
 
+    /// A storage beyond 4 GiB, behind a 4.5 GiB member, as in a real 7B shard: only ZIP64 extra fields can
+    /// locate it. The padding is a hole in a sparse file, so this costs no disk space or time.
+    func testStorageBeyondFourGigabytes() throws {
+        let members = [
+            TorchBinBuilder.Member(name: "archive/data.pkl", data: TorchBinBuilder.statePickle(specs())),
+            TorchBinBuilder.Member(name: "archive/data/pad", data: [], zeroFill: (9 << 29) + 3),
+            TorchBinBuilder.Member(name: "archive/data/0", data: storages()[0].1),
+            TorchBinBuilder.Member(name: "archive/data/1", data: storages()[1].1),
+        ]
+        let dir = try TorchBinTempDir()
+        let url = try dir.writeSparse(TorchBinBuilder.zipParts(members, zip64: .full))
+        let zip = try ZipDirectory(file: try MappedFile(url: url))
+        XCTAssertEqual(zip.entry(named: "archive/data/pad")?.compressedSize, (9 << 29) + 3)
+        XCTAssertGreaterThan(try XCTUnwrap(zip.entry(named: "archive/data/1")).dataOffset, 1 << 32)
+        try checkValues(try TorchCheckpoint.load(url))
+    }
+
     func testEntryOffsetBeyondFileIsRefused() throws {
         var tamper = TorchBinBuilder.Tamper()
         tamper.localOffsetOverride["archive/data/0"] = 1 << 20

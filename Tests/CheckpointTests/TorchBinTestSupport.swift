@@ -20,6 +20,8 @@ enum TorchBinBuilder {
         var name: String
         var data: [UInt8]
         var method: UInt16 = 0
+        /// When non-zero the member is this many zero bytes, left as a hole (sparse file) and not CRC'd.
+        var zeroFill: Int = 0
     }
 
     /// Overrides applied while writing the central directory (to make corrupt archives).
@@ -29,20 +31,32 @@ enum TorchBinBuilder {
     }
 
     static func zip(_ members: [Member], zip64: Zip64Mode = .endRecords, align: Int = 64, tamper: Tamper = Tamper()) -> [UInt8] {
+        let parts = zipParts(members, zip64: zip64, align: align, tamper: tamper)
+        precondition(parts.count == 1, "zero-filled members need zipParts")
+        return parts[0].bytes
+    }
+
+    /// The archive as byte runs at file offsets; the gaps between runs are zero-filled members' data.
+    static func zipParts(_ members: [Member], zip64: Zip64Mode = .endRecords, align: Int = 64,
+                         tamper: Tamper = Tamper()) -> [(offset: Int, bytes: [UInt8])]
+    {
+        var parts: [(offset: Int, bytes: [UInt8])] = []
         var out: [UInt8] = []
+        var base = 0  // file offset of out[0]
         var offsets: [Int] = []
         for m in members {
-            offsets.append(out.count)
+            offsets.append(base + out.count)
             let name = Array(m.name.utf8)
             // Pad the local extra field (id "FB", as torch does) so the data starts on an `align` boundary.
             var extraLength = 0
             if align > 1 {
-                let unpadded = out.count + 30 + name.count + 4
+                let unpadded = base + out.count + 30 + name.count + 4
                 extraLength = 4 + (align - unpadded % align) % align
             }
             le32(&out, 0x0403_4b50); le16(&out, 20); le16(&out, 0); le16(&out, m.method)
             le16(&out, 0); le16(&out, 0)
-            le32(&out, crc(m.data)); le32(&out, UInt32(m.data.count)); le32(&out, UInt32(m.data.count))
+            le32(&out, crc(m.data)); le32(&out, UInt32(truncatingIfNeeded: m.data.count))
+            le32(&out, UInt32(truncatingIfNeeded: m.data.count))
             le16(&out, UInt16(name.count)); le16(&out, UInt16(extraLength))
             out += name
             if extraLength > 0 {
@@ -50,27 +64,33 @@ enum TorchBinBuilder {
                 out += [UInt8](repeating: 0x5A, count: extraLength - 4)
             }
             out += m.data
+            if m.zeroFill > 0 {
+                parts.append((base, out))
+                base += out.count + m.zeroFill
+                out = []
+            }
         }
-        let directoryOffset = out.count
+        let directoryOffset = base + out.count
         for (m, offset) in Swift.zip(members, offsets) {
             let name = Array(m.name.utf8)
+            let size = UInt64(m.zeroFill > 0 ? m.zeroFill : m.data.count)
             let localOffset = tamper.localOffsetOverride[m.name] ?? UInt64(offset)
             let full = zip64 == .full
             le32(&out, 0x0201_4b50); le16(&out, 0x031e); le16(&out, 45); le16(&out, 0); le16(&out, m.method)
             le16(&out, 0); le16(&out, 0); le32(&out, crc(m.data))
-            le32(&out, full ? 0xFFFF_FFFF : UInt32(m.data.count)); le32(&out, full ? 0xFFFF_FFFF : UInt32(m.data.count))
+            le32(&out, full ? 0xFFFF_FFFF : UInt32(size)); le32(&out, full ? 0xFFFF_FFFF : UInt32(size))
             le16(&out, UInt16(name.count)); le16(&out, full ? 28 : 0); le16(&out, 0); le16(&out, 0); le16(&out, 0); le32(&out, 0)
             le32(&out, full ? 0xFFFF_FFFF : UInt32(truncatingIfNeeded: localOffset))
             out += name
             if full {
                 le16(&out, 1); le16(&out, 24)
-                le64(&out, UInt64(m.data.count)); le64(&out, UInt64(m.data.count)); le64(&out, localOffset)
+                le64(&out, size); le64(&out, size); le64(&out, localOffset)
             }
         }
-        let directorySize = out.count - directoryOffset
+        let directorySize = base + out.count - directoryOffset
         let count = tamper.declaredEntryCount ?? members.count
         if zip64 != .none {
-            let record = out.count
+            let record = base + out.count
             le32(&out, 0x0606_4b50); le64(&out, 44); le16(&out, 0x031e); le16(&out, 45); le32(&out, 0); le32(&out, 0)
             le64(&out, UInt64(count)); le64(&out, UInt64(count)); le64(&out, UInt64(directorySize)); le64(&out, UInt64(directoryOffset))
             le32(&out, 0x0706_4b50); le32(&out, 0); le64(&out, UInt64(record)); le32(&out, 1)
@@ -80,7 +100,8 @@ enum TorchBinBuilder {
         le16(&out, full ? 0xFFFF : UInt16(min(count, 0xFFFF))); le16(&out, full ? 0xFFFF : UInt16(min(count, 0xFFFF)))
         le32(&out, full ? 0xFFFF_FFFF : UInt32(directorySize)); le32(&out, full ? 0xFFFF_FFFF : UInt32(directoryOffset))
         le16(&out, 0)
-        return out
+        parts.append((base, out))
+        return parts
     }
 
     /// A tensor as `_rebuild_tensor_v2` arguments.
@@ -192,6 +213,19 @@ final class TorchBinTempDir {
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes byte runs at their offsets, leaving the gaps as holes (a sparse file on most file systems).
+    func writeSparse(_ parts: [(offset: Int, bytes: [UInt8])], _ name: String = "sparse.bin") throws -> URL {
+        let file = url.appendingPathComponent(name)
+        let fd = open(file.path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw CheckpointError("cannot create \(file.path)") }
+        defer { close(fd) }
+        for part in parts {
+            let written = part.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(part.offset)) }
+            guard written == part.bytes.count else { throw CheckpointError("short write to \(file.path)") }
+        }
+        return file
+    }
 
     func write(_ bytes: [UInt8], _ name: String = "model.bin") throws -> URL {
         let file = url.appendingPathComponent(name)
