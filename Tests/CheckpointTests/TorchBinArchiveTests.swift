@@ -67,6 +67,27 @@ final class TorchBinArchiveTests: XCTestCase {
         try checkValues(try TorchCheckpoint.load(url))
     }
 
+    func testArchiveCommentWithDecoySignatureIsSkipped() throws {
+        var bytes = TorchBinBuilder.archive(pickle: TorchBinBuilder.statePickle(specs()), storages: storages())
+        // A comment that itself looks like an end record (with a comment length that does not reach the end).
+        let comment: [UInt8] = [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0xEE, count: 26)
+        bytes[bytes.count - 2] = UInt8(comment.count)
+        bytes += comment
+        try checkValues(try load(bytes))
+    }
+
+    func testDirectoryLimitsAreApplied() throws {
+        let bytes = TorchBinBuilder.archive(pickle: TorchBinBuilder.statePickle(specs()), storages: storages())
+        let dir = try TorchBinTempDir()
+        let file = try MappedFile(url: try dir.write(bytes))
+        var limits = ZipDirectory.Limits()
+        limits.maxEntries = 3
+        assertTorchBinError("limit 3") { try ZipDirectory(file: file, limits: limits) }
+        limits = ZipDirectory.Limits()
+        limits.maxNameLength = 10
+        assertTorchBinError("16-byte name (limit 10)") { try ZipDirectory(file: file, limits: limits) }
+    }
+
     func testEntryOffsetBeyondFileIsRefused() throws {
         var tamper = TorchBinBuilder.Tamper()
         tamper.localOffsetOverride["archive/data/0"] = 1 << 20
