@@ -1,0 +1,149 @@
+import Foundation
+import Tensor
+import XCTest
+@testable import Imaging
+
+/// Geometry and arithmetic of the preprocessing steps, derived from the LLaVA / transformers / Pillow
+/// rules (the pixel-level parity lives in PreprocessingParityTests).
+final class PreprocessingTests: XCTestCase {
+    private func gradient(width: Int, height: Int) -> RGBImage {
+        var px = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = (y * width + x) * 3
+                px[i] = UInt8((x * 255) / max(width - 1, 1))
+                px[i + 1] = UInt8((y * 255) / max(height - 1, 1))
+                px[i + 2] = UInt8((x + y) % 256)
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: px)
+    }
+
+    func testConstantImagesStayConstantUnderEveryFilter() {
+        let img = RGBImage(width: 23, height: 41, fill: (200, 17, 99))
+        for filter in ResampleFilter.allCases {
+            for (w, h) in [(7, 5), (100, 80), (23, 90), (50, 41), (3, 200)] {
+                let r = img.resized(width: w, height: h, filter: filter)
+                XCTAssertEqual(r.width, w)
+                XCTAssertEqual(r.height, h)
+                XCTAssertEqual(r, RGBImage(width: w, height: h, fill: (200, 17, 99)), "\(filter) \(w)x\(h)")
+            }
+        }
+    }
+
+    func testResizeToSameSizeIsIdentityAndExtremesAreClipped() {
+        let img = gradient(width: 9, height: 6)
+        XCTAssertEqual(img.resized(width: 9, height: 6), img)
+        // A hard black/white edge overshoots with bicubic; results must clip, not wrap.
+        var edge = RGBImage(width: 8, height: 1, fill: (0, 0, 0))
+        edge.paste(RGBImage(width: 4, height: 1, fill: (255, 255, 255)), x: 4, y: 0)
+        let up = edge.resized(width: 32, height: 1)
+        XCTAssertEqual(up.pixels.first, 0)
+        XCTAssertEqual(up.pixels.last, 255)
+    }
+
+    func testShortestEdgeResizeSizeFollowsTransformers() {
+        let p = CLIPPreprocessor(config: .clipVitL336)
+        XCTAssertTrue(p.resizedSize(width: 640, height: 480) == (448, 336))
+        XCTAssertTrue(p.resizedSize(width: 37, height: 501) == (336, 4549))  // int(336 * 501 / 37)
+        XCTAssertTrue(p.resizedSize(width: 300, height: 300) == (336, 336))
+    }
+
+    func testCenterCropPadsSmallImagesWithZeroBytes() {
+        var config = CLIPPreprocessorConfig.clipVitL336
+        config.doResize = false
+        config.cropHeight = 6
+        config.cropWidth = 5
+        let p = CLIPPreprocessor(config: config)
+        let img = RGBImage(width: 2, height: 3, fill: (255, 255, 255))
+        let t = p(img)
+        XCTAssertEqual(t.shape, [3, 6, 5])
+        // Zero byte normalised, and white normalised, per channel.
+        for c in 0..<3 {
+            let zero = (Float(0) - Float(config.imageMean[c])) / Float(config.imageStd[c])
+            let white = (Float(Double(255) * config.rescaleFactor) - Float(config.imageMean[c])) / Float(config.imageStd[c])
+            // transformers: pad top/left = ceil((crop - size) / 2) → rows 2..<5, columns 2..<4.
+            for y in 0..<6 {
+                for x in 0..<5 {
+                    let inside = (2..<5).contains(y) && (2..<4).contains(x)
+                    XCTAssertEqual(t[c, y, x], inside ? white : zero, "c\(c) y\(y) x\(x)")
+                }
+            }
+        }
+    }
+
+    func testExpandToSquareUsesFloorOffsetAndMeanColour() {
+        let bg = LLaVAImagePreprocessing.meanColour(.clipVitL336)
+        XCTAssertTrue(bg == (122, 116, 104), "int(mean * 255) per channel")
+        let img = RGBImage(width: 5, height: 2, fill: (1, 2, 3))
+        let sq = LLaVAImagePreprocessing.expandToSquare(img, background: bg)
+        XCTAssertEqual(sq.width, 5)
+        XCTAssertEqual(sq.height, 5)
+        for y in 0..<5 {
+            XCTAssertTrue(sq.pixel(x: 0, y: y) == ((1...2).contains(y) ? (1, 2, 3) : bg), "row \(y)")
+        }
+        let tall = LLaVAImagePreprocessing.expandToSquare(RGBImage(width: 2, height: 5, fill: (9, 9, 9)), background: bg)
+        XCTAssertTrue(tall.pixel(x: 0, y: 0) == bg && tall.pixel(x: 1, y: 0) == (9, 9, 9) && tall.pixel(x: 3, y: 4) == bg)
+    }
+
+    func testSelectBestResolutionFollowsLLaVA() throws {
+        let pinpoints = try AnyresResolution.pinpoints([[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]])
+        let pick = { (w: Int, h: Int) in LLaVAImagePreprocessing.selectBestResolution(width: w, height: h, candidates: pinpoints) }
+        XCTAssertEqual(pick(640, 480), AnyresResolution(width: 672, height: 672))
+        XCTAssertEqual(pick(1000, 90), AnyresResolution(width: 1008, height: 336))
+        XCTAssertEqual(pick(90, 1000), AnyresResolution(width: 336, height: 1008))
+        XCTAssertEqual(AnyresGrid.fixed672.resolution(forWidth: 1000, height: 90), AnyresResolution(width: 672, height: 672))
+        XCTAssertThrowsError(try AnyresResolution.pinpoints([[336]]))
+        XCTAssertThrowsError(try AnyresResolution.pinpoints([]))
+    }
+
+    func testBestFitAnyresProducesGridOfTilesPlusBase() throws {
+        let pinpoints = try AnyresResolution.pinpoints([[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]])
+        let img = gradient(width: 1000, height: 90)
+        let (views, grid) = LLaVAImagePreprocessing.anyres(img, grid: .bestFit(pinpoints))
+        XCTAssertEqual(views.shape, [4, 3, 336, 336])
+        XCTAssertEqual(grid.columns, 3)
+        XCTAssertEqual(grid.rows, 1)
+        // The first view is the base (whole image squashed to 336x336) through the CLIP processor.
+        let base = CLIPPreprocessor(config: .clipVitL336)(img.resized(width: 336, height: 336))
+        XCTAssertEqual(views.rows(0..<1).reshaped([3, 336, 336]), base)
+    }
+
+    func testResizeAndPadCentresOnBlack() {
+        let img = RGBImage(width: 100, height: 10, fill: (255, 255, 255))
+        let out = LLaVAImagePreprocessing.resizeAndPad(img, to: AnyresResolution(width: 672, height: 672))
+        // scale 6.72: height ceil(67.2) = 68, pasted at (672 - 68) / 2 = 302.
+        XCTAssertTrue(out.pixel(x: 300, y: 301) == (0, 0, 0))
+        XCTAssertTrue(out.pixel(x: 300, y: 302) == (255, 255, 255))
+        XCTAssertTrue(out.pixel(x: 300, y: 369) == (255, 255, 255))
+        XCTAssertTrue(out.pixel(x: 300, y: 370) == (0, 0, 0))
+    }
+
+    func testConfigLoadingAndValidation() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("imaging-config-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let legacy = dir.appendingPathComponent("legacy.json")
+        try Data(#"{"size": 224, "crop_size": 224, "resample": 2, "image_mean": [0.5,0.5,0.5], "image_std": [0.5,0.5,0.5]}"#.utf8).write(to: legacy)
+        let c = try CLIPPreprocessorConfig.load(legacy)
+        XCTAssertEqual(c.size, .shortestEdge(224))
+        XCTAssertEqual(c.cropHeight, 224)
+        XCTAssertEqual(c.resample, 2)
+        let bad = dir.appendingPathComponent("bad.json")
+        try Data(#"{"size": {"shortest_edge": 336}, "resample": 0}"#.utf8).write(to: bad)
+        XCTAssertThrowsError(try CLIPPreprocessorConfig.load(bad)) { e in
+            XCTAssertTrue("\(e)".contains("resample 0") && "\(e)".contains(bad.path), "\(e)")
+        }
+        let garbage = dir.appendingPathComponent("garbage.json")
+        try Data("{".utf8).write(to: garbage)
+        XCTAssertThrowsError(try CLIPPreprocessorConfig.load(garbage))
+    }
+
+    func testPreprocessingSpeed() throws {
+        // Debug builds are far slower than release; this only guards against pathological regressions.
+        let img = gradient(width: 640, height: 480)
+        let start = Date()
+        _ = LLaVAImagePreprocessing.pad(img)
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertLessThan(elapsed, 5, "LLaVA-1.5 preprocessing of 640x480 took \(elapsed) s")
+    }
+}
