@@ -170,7 +170,7 @@ public struct CLIPPreprocessor: Sendable {
         case .exact(let h, let w):
             return (w, h)
         case .shortestEdge(let edge):
-            let short = min(width, height), long = max(width, height)
+            let short = max(min(width, height), 1), long = max(width, height)
             let newLong = Int(Double(edge * long) / Double(short))
             return width <= height ? (edge, newLong) : (newLong, edge)
         }

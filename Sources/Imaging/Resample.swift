@@ -55,7 +55,8 @@ public enum ResampleFilter: Int, Sendable, CaseIterable {
 
 /// Fixed-point taps for one resampling axis, laid out as PIL's `precompute_coeffs` +
 /// `normalize_coeffs_8bpc` produce them: per output position a first source index, a tap count, and
-/// `taps` integer weights scaled by 2^22 and rounded half away from zero.
+/// `taps` integer weights scaled by 2^22 and rounded half away from zero. Sums are accumulated in
+/// Int32 as PIL does; they cannot overflow because the absolute tap sum stays below 2 for these filters.
 struct ResampleTaps {
     static let precisionBits = 22
     let taps: Int
@@ -136,7 +137,7 @@ extension RGBImage {
     private func horizontalPass(rows: Range<Int>, taps: ResampleTaps, outWidth: Int) -> RGBImage {
         var out = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
         let inStride = width * 3, outStride = outWidth * 3, ksize = taps.taps
-        let half = 1 << (ResampleTaps.precisionBits - 1), shift = ResampleTaps.precisionBits
+        let half = Int32(1 << (ResampleTaps.precisionBits - 1)), shift = Int32(ResampleTaps.precisionBits)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 taps.weights.withUnsafeBufferPointer { kk in
@@ -151,10 +152,10 @@ extension RGBImage {
                                     var p = line + firsts[xx] * 3
                                     var r = half, g = half, b = half
                                     for x in 0..<counts[xx] {
-                                        let w = Int(k[x])
-                                        r &+= Int(p[0]) &* w
-                                        g &+= Int(p[1]) &* w
-                                        b &+= Int(p[2]) &* w
+                                        let w = k[x]
+                                        r &+= Int32(p[0]) &* w
+                                        g &+= Int32(p[1]) &* w
+                                        b &+= Int32(p[2]) &* w
                                         p += 3
                                     }
                                     outLine[xx * 3] = clip8(r >> shift)
@@ -173,9 +174,9 @@ extension RGBImage {
     private func verticalPass(taps: ResampleTaps, outHeight: Int) -> RGBImage {
         let rowBytes = width * 3, ksize = taps.taps
         var out = [UInt8](repeating: 0, count: rowBytes * outHeight)
-        let half = 1 << (ResampleTaps.precisionBits - 1), shift = ResampleTaps.precisionBits
+        let half = Int32(1 << (ResampleTaps.precisionBits - 1)), shift = Int32(ResampleTaps.precisionBits)
         // Accumulating whole rows keeps the inner loop contiguous (and vectorisable in release).
-        var acc = [Int](repeating: 0, count: rowBytes)
+        var acc = [Int32](repeating: 0, count: rowBytes)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { a in
@@ -185,9 +186,9 @@ extension RGBImage {
                             for i in 0..<rowBytes { sum[i] = half }
                             let first = taps.first[yy]
                             for y in 0..<taps.count[yy] {
-                                let w = Int(kk[yy * ksize + y])
+                                let w = kk[yy * ksize + y]
                                 let line = s + (first + y) * rowBytes
-                                for i in 0..<rowBytes { sum[i] &+= Int(line[i]) &* w }
+                                for i in 0..<rowBytes { sum[i] &+= Int32(line[i]) &* w }
                             }
                             let outLine = d + yy * rowBytes
                             for i in 0..<rowBytes { outLine[i] = clip8(sum[i] >> shift) }
@@ -201,6 +202,6 @@ extension RGBImage {
 }
 
 @inline(__always)
-private func clip8(_ v: Int) -> UInt8 {
+private func clip8(_ v: Int32) -> UInt8 {
     v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(truncatingIfNeeded: v))
 }

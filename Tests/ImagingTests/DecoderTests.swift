@@ -200,6 +200,12 @@ final class DecoderTests: XCTestCase {
         XCTAssertEqual(packed.pixels, [0, 255, 0, 255, 0, 0, 0, 255, 0, 255, 0, 0])
     }
 
+    func testAdam7InterlacedPNGIsReassembled() throws {
+        // 2x2 gray: pass 1 holds (0,0), pass 6 holds (1,0), pass 7 holds row 1; the other passes are empty.
+        let png = SyntheticPNG.make(width: 2, height: 2, depth: 8, colorType: 0, rows: [[10], [20], [30, 40]], interlaced: true)
+        XCTAssertEqual(try ImageDecoder.decode(data: png).pixels, [10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40])
+    }
+
     func testGrayscaleJPEGIsReplicated() throws {
         let gray = [UInt8](repeating: 77, count: 16 * 16)
         let jpeg = try JPEGEncoder.encode(pixels: gray, width: 16, height: 16, layout: .gray, quality: 100)

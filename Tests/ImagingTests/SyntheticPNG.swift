@@ -37,16 +37,18 @@ enum SyntheticPNG {
 
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    static func ihdr(width: UInt32, height: UInt32, depth: UInt8, colorType: UInt8) -> [UInt8] {
-        chunk("IHDR", be32(width) + be32(height) + [depth, colorType, 0, 0, 0])
+    static func ihdr(width: UInt32, height: UInt32, depth: UInt8, colorType: UInt8, interlaced: Bool = false) -> [UInt8] {
+        chunk("IHDR", be32(width) + be32(height) + [depth, colorType, 0, 0, interlaced ? 1 : 0])
     }
 
-    /// A complete non-interlaced PNG; `rows` are raw scanlines without the filter byte.
+    /// A complete PNG; `rows` are raw scanlines without the filter byte (for Adam7, the reduced
+    /// scanlines of every non-empty pass in order).
     static func make(width: Int, height: Int, depth: UInt8, colorType: UInt8, rows: [[UInt8]],
-                     palette: [UInt8]? = nil, transparency: [UInt8]? = nil) -> Data {
+                     palette: [UInt8]? = nil, transparency: [UInt8]? = nil, interlaced: Bool = false) -> Data {
         var raw: [UInt8] = []
         for r in rows { raw.append(0); raw += r }
-        var file = signature + ihdr(width: UInt32(width), height: UInt32(height), depth: depth, colorType: colorType)
+        var file = signature + ihdr(width: UInt32(width), height: UInt32(height), depth: depth, colorType: colorType,
+                                    interlaced: interlaced)
         if let palette { file += chunk("PLTE", palette) }
         if let transparency { file += chunk("tRNS", transparency) }
         file += chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
