@@ -48,17 +48,23 @@ public struct DecodedImage: Sendable {
     public let sourceMode: SourceMode
     /// The PNG carried a tRNS chunk; PIL's `convert('RGB')` ignores it, and so does `image`.
     public let hadTransparencyKey: Bool
+    /// For palette PNGs, the raw palette index of every pixel (row-major); nil otherwise. Needed only to
+    /// emulate code paths that handle the unconverted "P" image (see `LLaVAImagePreprocessing.padUnconverted`).
+    public let paletteIndices: [UInt8]?
 }
 
 /// PNG and JPEG decoding to RGB, pixel-identical to `PIL.Image.open(f).convert('RGB')`.
 ///
 /// Conversion rules (Pillow's): gray and gray+alpha replicate the gray level; alpha is dropped, never
-/// composited; palette images look colours up in PLTE (tRNS ignored, indices past PLTE are black);
-/// 16-bit RGB/RGBA/gray+alpha keep the high byte of each sample; 16-bit gray ("I;16") saturates at 255
-/// (PIL clips rather than rescales); CMYK JPEGs are read with Adobe (inverted) polarity and converted
-/// with PIL's `cmyk2rgb`. EXIF orientation is not applied (PIL does not either). Images that the
-/// reference opens without `convert('RGB')` (ScienceQA) reach the CLIP processor, whose
-/// `do_convert_rgb` performs this same conversion, so decoding always yields RGB here.
+/// composited; palette images look colours up in PLTE (tRNS ignored, indices past PLTE are black, as in
+/// Pillow ≥ 9.1); 16-bit RGB/RGBA/gray+alpha keep the high byte of each sample; 16-bit gray ("I;16")
+/// saturates at 255 (PIL clips rather than rescales); CMYK JPEGs are read with Adobe (inverted)
+/// polarity and converted with PIL's `cmyk2rgb`. EXIF orientation is not applied (PIL does not either).
+///
+/// Images the reference opens without `convert('RGB')` (ScienceQA) reach the CLIP processor, whose
+/// `do_convert_rgb` performs this same conversion, so decoding always yields RGB here. Only LLaVA's
+/// `expand2square` sees the unconverted mode first; `LLaVAImagePreprocessing.padUnconverted` emulates
+/// what that does to palette/CMYK images (which is why `DecodedImage` keeps palette indices).
 public enum ImageDecoder {
     /// Declared images wider or taller than this are refused before any pixel memory is allocated.
     public static let maxSide = 16_384
@@ -120,7 +126,8 @@ public enum ImageDecoder {
             throw ImagingError(.corrupt, "\(what) decoder returned no image")
         }
         let pixels = Array(UnsafeBufferPointer(start: rgb, count: width * height * 3))
+        let indices = raw.indices.map { Array(UnsafeBufferPointer(start: $0, count: width * height)) }
         return DecodedImage(image: RGBImage(width: width, height: height, pixels: pixels), format: format,
-                            sourceMode: mode, hadTransparencyKey: raw.has_transparency != 0)
+                            sourceMode: mode, hadTransparencyKey: raw.has_transparency != 0, paletteIndices: indices)
     }
 }

@@ -147,3 +147,29 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertLessThan(elapsed, 5, "LLaVA-1.5 preprocessing of 640x480 took \(elapsed) s")
     }
 }
+
+final class UnconvertedPaddingTests: XCTestCase {
+    func testPaletteQuirkKeepsOnlyIndexZeroAsBackground() throws {
+        let palette: [UInt8] = [10, 20, 30, 200, 100, 50]
+        let png = SyntheticPNG.make(width: 4, height: 2, depth: 8, colorType: 3, rows: [[0, 1, 1, 0], [1, 0, 0, 1]], palette: palette)
+        let decoded = try ImageDecoder.decodeDetailed(data: png)
+        XCTAssertEqual(decoded.paletteIndices ?? [], [0, 1, 1, 0, 1, 0, 0, 1])
+        let got = try LLaVAImagePreprocessing.padUnconverted(decoded)
+        let bg = LLaVAImagePreprocessing.meanColour(.clipVitL336)
+        var expected = RGBImage(width: 4, height: 2, fill: bg)
+        for (i, idx) in [0, 1, 1, 0, 1, 0, 0, 1].enumerated() where idx != 0 {
+            expected.pixels[3 * i] = 0; expected.pixels[3 * i + 1] = 0; expected.pixels[3 * i + 2] = 0
+        }
+        XCTAssertEqual(got, LLaVAImagePreprocessing.pad(expected))
+        XCTAssertNotEqual(got, LLaVAImagePreprocessing.pad(decoded.image))
+    }
+
+    func testRGBAndSquareImagesMatchPad() throws {
+        let rgb = try ImageDecoder.decodeDetailed(data: PNGEncoder.encode(rgba: [1, 2, 3, 4, 5, 6, 7, 8], width: 2, height: 1))
+        XCTAssertEqual(try LLaVAImagePreprocessing.padUnconverted(rgb), LLaVAImagePreprocessing.pad(rgb.image))
+        let gray = try ImageDecoder.decodeDetailed(data: SyntheticPNG.make(width: 2, height: 2, depth: 8, colorType: 0, rows: [[1, 2], [3, 4]]))
+        XCTAssertEqual(try LLaVAImagePreprocessing.padUnconverted(gray), LLaVAImagePreprocessing.pad(gray.image))
+        let wideGray = try ImageDecoder.decodeDetailed(data: SyntheticPNG.make(width: 2, height: 1, depth: 8, colorType: 0, rows: [[1, 2]]))
+        XCTAssertThrowsError(try LLaVAImagePreprocessing.padUnconverted(wideGray))
+    }
+}

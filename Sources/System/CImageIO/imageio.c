@@ -37,7 +37,9 @@ static int check_dimensions(int64_t width, int64_t height, int64_t max_side, int
 void cimageio_image_free(cimageio_image *image) {
     if (image == NULL) return;
     free(image->rgb);
+    free(image->indices);
     image->rgb = NULL;
+    image->indices = NULL;
 }
 
 void cimageio_buffer_free(uint8_t *buffer) { free(buffer); }
@@ -198,10 +200,12 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
     // Locals written after setjmp must be volatile to survive the longjmp back.
     uint8_t *volatile raw = NULL;
     uint8_t *volatile rgb = NULL;
+    uint8_t *volatile indices = NULL;
     png_bytep *volatile rows = NULL;
     if (setjmp(ctx.jump)) {
         free(raw);
         free(rgb);
+        free(indices);
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         return ctx.code;
@@ -231,7 +235,8 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
     size_t row_bytes = png_get_rowbytes(png, info);
 
     rgb = (uint8_t *)malloc((size_t)width * height * 3);
-    if (rgb == NULL) {
+    if (color_type == PNG_COLOR_TYPE_PALETTE) indices = (uint8_t *)malloc((size_t)width * height);
+    if (rgb == NULL || (color_type == PNG_COLOR_TYPE_PALETTE && indices == NULL)) {
         ctx.code = CIMAGEIO_ERR_MEMORY;
         png_error(png, "out of memory for the decoded image");
     }
@@ -247,6 +252,7 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
         png_read_image(png, rows);
         for (png_uint_32 y = 0; y < height; y++) {
             png_row_to_rgb(rows[y], rgb + (size_t)y * width * 3, (int)width, color_type, depth, palette, palette_count);
+            if (indices != NULL) memcpy(indices + (size_t)y * width, rows[y], width);
         }
     } else {
         raw = (uint8_t *)malloc(row_bytes);
@@ -257,12 +263,14 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
         for (png_uint_32 y = 0; y < height; y++) {
             png_read_row(png, raw, NULL);
             png_row_to_rgb(raw, rgb + (size_t)y * width * 3, (int)width, color_type, depth, palette, palette_count);
+            if (indices != NULL) memcpy(indices + (size_t)y * width, raw, width);
         }
     }
     out->width = (int32_t)width;
     out->height = (int32_t)height;
     out->source_mode = png_source_mode(color_type, depth);
     out->rgb = rgb;
+    out->indices = indices;
     free(raw);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);

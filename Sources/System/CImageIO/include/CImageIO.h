@@ -36,6 +36,7 @@ typedef struct {
     int32_t source_mode;   // CIMAGEIO_MODE_*
     int32_t has_transparency; // tRNS chunk present (ignored by the RGB conversion, reported for callers)
     uint8_t *rgb;          // width*height*3 bytes, malloc'd; release with cimageio_image_free
+    uint8_t *indices;      // palette PNGs only: width*height palette indices (else NULL)
 } cimageio_image;
 
 /// Decodes a PNG held in memory. `max_side`/`max_pixels` are checked against the header before any
