@@ -51,6 +51,9 @@ public struct DecodedImage: Sendable {
     /// For palette PNGs, the raw palette index of every pixel (row-major); nil otherwise. Needed only to
     /// emulate code paths that handle the unconverted "P" image (see `LLaVAImagePreprocessing.padUnconverted`).
     public let paletteIndices: [UInt8]?
+    /// For PNGs with an alpha channel, each pixel's alpha (high byte if 16-bit); nil otherwise.
+    /// `image` never uses it (alpha is dropped, as `convert('RGB')` does).
+    public let alpha: [UInt8]?
 }
 
 /// PNG and JPEG decoding to RGB, pixel-identical to `PIL.Image.open(f).convert('RGB')`.
@@ -127,7 +130,9 @@ public enum ImageDecoder {
         }
         let pixels = Array(UnsafeBufferPointer(start: rgb, count: width * height * 3))
         let indices = raw.indices.map { Array(UnsafeBufferPointer(start: $0, count: width * height)) }
+        let alpha = raw.alpha.map { Array(UnsafeBufferPointer(start: $0, count: width * height)) }
         return DecodedImage(image: RGBImage(width: width, height: height, pixels: pixels), format: format,
-                            sourceMode: mode, hadTransparencyKey: raw.has_transparency != 0, paletteIndices: indices)
+                            sourceMode: mode, hadTransparencyKey: raw.has_transparency != 0, paletteIndices: indices,
+                            alpha: alpha)
     }
 }

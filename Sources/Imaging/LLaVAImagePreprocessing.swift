@@ -59,8 +59,14 @@ public enum LLaVAImagePreprocessing {
     public static func anyres(_ img: RGBImage, grid: AnyresGrid = .fixed672,
                               processor: CLIPPreprocessor = CLIPPreprocessor(config: .clipVitL336))
         -> (views: Tensor, gridSize: (columns: Int, rows: Int)) {
+        anyres(img, grid: grid, processor: processor) { $0.resized(width: $1, height: $2, filter: .bicubic) }
+    }
+
+    /// `anyres` with the two PIL `resize` calls (base view, fit-to-canvas) delegated to `resize`.
+    static func anyres(_ img: RGBImage, grid: AnyresGrid, processor: CLIPPreprocessor,
+                       resize: (RGBImage, Int, Int) -> RGBImage) -> (views: Tensor, gridSize: (columns: Int, rows: Int)) {
         let canvas = grid.resolution(forWidth: img.width, height: img.height)
-        let padded = resizeAndPad(img, to: canvas)
+        let padded = resizeAndPad(img, to: canvas, resize: resize)
         let tileH = processor.config.cropHeight, tileW = processor.config.cropHeight
         var views: [RGBImage] = []
         let edge: Int
@@ -68,7 +74,7 @@ public enum LLaVAImagePreprocessing {
         case .shortestEdge(let e): edge = e
         case .exact(let h, _): edge = h
         }
-        views.append(img.resized(width: edge, height: edge, filter: .bicubic))
+        views.append(resize(img, edge, edge))
         // LLaVA's divide_to_patches steps by crop_size['height'] on both axes.
         for y in stride(from: 0, to: padded.height, by: tileH) {
             for x in stride(from: 0, to: padded.width, by: tileW) {
@@ -112,6 +118,11 @@ public enum LLaVAImagePreprocessing {
     /// `resize_and_pad_image`: scale to fit `target` keeping the aspect ratio (the constrained side
     /// exact, the other `min(ceil(side * scale), target)`), bicubic, pasted centred on black.
     public static func resizeAndPad(_ img: RGBImage, to target: AnyresResolution) -> RGBImage {
+        resizeAndPad(img, to: target) { $0.resized(width: $1, height: $2, filter: .bicubic) }
+    }
+
+    static func resizeAndPad(_ img: RGBImage, to target: AnyresResolution,
+                             resize: (RGBImage, Int, Int) -> RGBImage) -> RGBImage {
         let scaleW = Double(target.width) / Double(img.width)
         let scaleH = Double(target.height) / Double(img.height)
         let newW: Int, newH: Int
@@ -122,7 +133,7 @@ public enum LLaVAImagePreprocessing {
             newH = target.height
             newW = min(Int((Double(img.width) * scaleH).rounded(.up)), target.width)
         }
-        let resized = img.resized(width: max(newW, 1), height: max(newH, 1), filter: .bicubic)
+        let resized = resize(img, max(newW, 1), max(newH, 1))
         var canvas = RGBImage(width: target.width, height: target.height)
         canvas.paste(resized, x: (target.width - resized.width) / 2, y: (target.height - resized.height) / 2)
         return canvas

@@ -100,15 +100,28 @@ struct ResampleTaps {
     }
 }
 
-extension RGBImage {
-    /// `PIL.Image.resize((width, height), filter)` on an RGB image, bit-exact: separable fixed-point
-    /// convolution (taps scaled by 2^22), each pass rounded and clipped to 8 bits.
-    ///
-    /// Pass order follows the Pillow that recorded the reference fixtures: when the height shrinks
-    /// but the width does not, the vertical pass runs first; otherwise the horizontal pass runs first,
-    /// over only the rows the vertical pass reads. (Pillow releases up to 12.3 always go horizontal
-    /// first; the fixtures' 37×501 → 336×336 base view only matches vertical-first.)
-    public func resized(width newWidth: Int, height newHeight: Int, filter: ResampleFilter = .bicubic) -> RGBImage {
+/// Interleaved 8-bit pixels with any channel count: the resampler's working form (RGB, or RGBa when
+/// emulating PIL's premultiplied RGBA resize).
+struct PixelBuffer {
+    var width: Int
+    var height: Int
+    var channels: Int
+    var bytes: [UInt8]
+
+    init(width: Int, height: Int, channels: Int, bytes: [UInt8]) {
+        precondition(bytes.count == width * height * channels, "pixel buffer size mismatch")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.bytes = bytes
+    }
+
+    init(_ image: RGBImage) {
+        self.init(width: image.width, height: image.height, channels: 3, bytes: image.pixels)
+    }
+
+    /// PIL's `ImagingResampleInner` for 8-bit images (see `RGBImage.resized` for the pass order).
+    func resized(width newWidth: Int, height newHeight: Int, filter: ResampleFilter) -> PixelBuffer {
         precondition(newWidth > 0 && newHeight > 0, "resize target \(newWidth)x\(newHeight) must be positive")
         if newWidth == width && newHeight == height { return self }
         let needHorizontal = newWidth != width, needVertical = newHeight != height
@@ -134,11 +147,44 @@ extension RGBImage {
         return image
     }
 
-    private func horizontalPass(rows: Range<Int>, taps: ResampleTaps, outWidth: Int) -> RGBImage {
-        var out = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
-        let inStride = width * 3, outStride = outWidth * 3, ksize = taps.taps
+    /// PIL's NEAREST resize (`ImagingScaleAffine`): source position accumulated in double precision
+    /// from `scale / 2` in steps of `scale`, truncated.
+    func resizedNearest(width newWidth: Int, height newHeight: Int) -> PixelBuffer {
+        precondition(newWidth > 0 && newHeight > 0, "resize target \(newWidth)x\(newHeight) must be positive")
+        if newWidth == width && newHeight == height { return self }
+        func positions(_ inSize: Int, _ outSize: Int) -> [Int] {
+            let step = Double(Float(inSize)) / Double(outSize)
+            var at = step * 0.5
+            var out = [Int](repeating: -1, count: outSize)
+            for i in 0..<outSize {
+                let v = at < 0 ? -1 : Int(at)
+                out[i] = v < inSize ? v : -1
+                at += step
+            }
+            return out
+        }
+        let xs = positions(width, newWidth), ys = positions(height, newHeight)
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight * channels)
+        let c = channels
+        bytes.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (y, sy) in ys.enumerated() where sy >= 0 {
+                    for (x, sx) in xs.enumerated() where sx >= 0 {
+                        let i = (sy * width + sx) * c, o = (y * newWidth + x) * c
+                        for k in 0..<c { dst[o + k] = src[i + k] }
+                    }
+                }
+            }
+        }
+        return PixelBuffer(width: newWidth, height: newHeight, channels: channels, bytes: out)
+    }
+
+    private func horizontalPass(rows: Range<Int>, taps: ResampleTaps, outWidth: Int) -> PixelBuffer {
+        let c = channels
+        var out = [UInt8](repeating: 0, count: outWidth * rows.count * c)
+        let inStride = width * c, outStride = outWidth * c, ksize = taps.taps
         let half = Int32(1 << (ResampleTaps.precisionBits - 1)), shift = Int32(ResampleTaps.precisionBits)
-        pixels.withUnsafeBufferPointer { src in
+        bytes.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 taps.weights.withUnsafeBufferPointer { kk in
                     taps.first.withUnsafeBufferPointer { firsts in
@@ -149,18 +195,27 @@ extension RGBImage {
                                 let outLine = d + row * outStride
                                 for xx in 0..<outWidth {
                                     let k = k0 + xx * ksize
-                                    var p = line + firsts[xx] * 3
-                                    var r = half, g = half, b = half
-                                    for x in 0..<counts[xx] {
-                                        let w = k[x]
-                                        r &+= Int32(p[0]) &* w
-                                        g &+= Int32(p[1]) &* w
-                                        b &+= Int32(p[2]) &* w
-                                        p += 3
+                                    var p = line + firsts[xx] * c
+                                    let o = outLine + xx * c
+                                    if c == 3 {
+                                        var r = half, g = half, b = half
+                                        for x in 0..<counts[xx] {
+                                            let w = k[x]
+                                            r &+= Int32(p[0]) &* w
+                                            g &+= Int32(p[1]) &* w
+                                            b &+= Int32(p[2]) &* w
+                                            p += 3
+                                        }
+                                        o[0] = clip8(r >> shift)
+                                        o[1] = clip8(g >> shift)
+                                        o[2] = clip8(b >> shift)
+                                    } else {
+                                        for ch in 0..<c {
+                                            var sum = half
+                                            for x in 0..<counts[xx] { sum &+= Int32(p[x * c + ch]) &* k[x] }
+                                            o[ch] = clip8(sum >> shift)
+                                        }
                                     }
-                                    outLine[xx * 3] = clip8(r >> shift)
-                                    outLine[xx * 3 + 1] = clip8(g >> shift)
-                                    outLine[xx * 3 + 2] = clip8(b >> shift)
                                 }
                             }
                         }
@@ -168,16 +223,16 @@ extension RGBImage {
                 }
             }
         }
-        return RGBImage(width: outWidth, height: rows.count, pixels: out)
+        return PixelBuffer(width: outWidth, height: rows.count, channels: c, bytes: out)
     }
 
-    private func verticalPass(taps: ResampleTaps, outHeight: Int) -> RGBImage {
-        let rowBytes = width * 3, ksize = taps.taps
+    private func verticalPass(taps: ResampleTaps, outHeight: Int) -> PixelBuffer {
+        let rowBytes = width * channels, ksize = taps.taps
         var out = [UInt8](repeating: 0, count: rowBytes * outHeight)
         let half = Int32(1 << (ResampleTaps.precisionBits - 1)), shift = Int32(ResampleTaps.precisionBits)
         // Accumulating whole rows keeps the inner loop contiguous (and vectorisable in release).
         var acc = [Int32](repeating: 0, count: rowBytes)
-        pixels.withUnsafeBufferPointer { src in
+        bytes.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { a in
                     taps.weights.withUnsafeBufferPointer { kk in
@@ -197,7 +252,57 @@ extension RGBImage {
                 }
             }
         }
-        return RGBImage(width: width, height: outHeight, pixels: out)
+        return PixelBuffer(width: width, height: outHeight, channels: channels, bytes: out)
+    }
+}
+
+extension RGBImage {
+    /// `PIL.Image.resize((width, height), filter)` on an RGB image, bit-exact: separable fixed-point
+    /// convolution (taps scaled by 2^22), each pass rounded and clipped to 8 bits.
+    ///
+    /// Pass order follows the Pillow that recorded the reference fixtures: when the height shrinks
+    /// but the width does not, the vertical pass runs first; otherwise the horizontal pass runs first,
+    /// over only the rows the vertical pass reads. (Pillow releases up to 12.3 always go horizontal
+    /// first; the fixtures' 37×501 → 336×336 base view only matches vertical-first.)
+    public func resized(width newWidth: Int, height newHeight: Int, filter: ResampleFilter = .bicubic) -> RGBImage {
+        let out = PixelBuffer(self).resized(width: newWidth, height: newHeight, filter: filter)
+        return RGBImage(width: out.width, height: out.height, pixels: out.bytes)
+    }
+
+    /// `PIL.Image.resize((width, height), NEAREST)`, which PIL also forces for "P" and "1" images.
+    public func resizedNearest(width newWidth: Int, height newHeight: Int) -> RGBImage {
+        let out = PixelBuffer(self).resizedNearest(width: newWidth, height: newHeight)
+        return RGBImage(width: out.width, height: out.height, pixels: out.bytes)
+    }
+
+    /// `resize` of the RGBA image (self + `alpha`) as PIL does it: convert to premultiplied RGBa
+    /// (c·a/255 rounded), resample all four channels, un-premultiply (255·c / a, truncated and clipped;
+    /// unchanged where a is 0 or 255), and keep the colour channels (what pasting onto RGB or
+    /// `convert('RGB')` leaves).
+    public func resizedPremultiplied(alpha: [UInt8], width newWidth: Int, height newHeight: Int,
+                                     filter: ResampleFilter = .bicubic) -> RGBImage {
+        precondition(alpha.count == width * height, "alpha plane has \(alpha.count) values for \(width)x\(height)")
+        if newWidth == width && newHeight == height { return self }
+        var rgba = [UInt8](repeating: 0, count: width * height * 4)
+        for i in 0..<(width * height) {
+            let a = Int(alpha[i])
+            for c in 0..<3 {
+                let t = Int(pixels[3 * i + c]) * a + 128
+                rgba[4 * i + c] = UInt8(((t >> 8) + t) >> 8)
+            }
+            rgba[4 * i + 3] = alpha[i]
+        }
+        let out = PixelBuffer(width: width, height: height, channels: 4, bytes: rgba)
+            .resized(width: newWidth, height: newHeight, filter: filter)
+        var rgb = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
+        for i in 0..<(newWidth * newHeight) {
+            let a = Int(out.bytes[4 * i + 3])
+            for c in 0..<3 {
+                let v = Int(out.bytes[4 * i + c])
+                rgb[3 * i + c] = (a == 0 || a == 255) ? UInt8(v) : UInt8(min(255, 255 * v / a))
+            }
+        }
+        return RGBImage(width: newWidth, height: newHeight, pixels: rgb)
     }
 }
 

@@ -173,3 +173,46 @@ final class UnconvertedPaddingTests: XCTestCase {
         XCTAssertThrowsError(try LLaVAImagePreprocessing.padUnconverted(wideGray))
     }
 }
+
+final class ModeDependentResizeTests: XCTestCase {
+    func testNearestPicksPILSamplePositions() {
+        let row = RGBImage(width: 4, height: 1, pixels: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+        // Downscale by 2 samples at 1.0 and 3.0; upscale by 2 at 0.25, 0.75, 1.25, 1.75.
+        XCTAssertEqual(row.resizedNearest(width: 2, height: 1).pixels, [1, 1, 1, 3, 3, 3])
+        XCTAssertEqual(row.resizedNearest(width: 8, height: 1).pixels.enumerated().filter { $0.offset % 3 == 0 }.map(\.element),
+                       [0, 0, 1, 1, 2, 2, 3, 3])
+    }
+
+    func testPremultipliedResizeAgreesWhenOpaqueAndZeroesWhenTransparent() {
+        var rng = SplitMix(seed: 3)
+        let w = 11, h = 9
+        let img = RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        XCTAssertEqual(img.resizedPremultiplied(alpha: [UInt8](repeating: 255, count: w * h), width: 5, height: 20),
+                       img.resized(width: 5, height: 20))
+        XCTAssertEqual(img.resizedPremultiplied(alpha: [UInt8](repeating: 0, count: w * h), width: 5, height: 20),
+                       RGBImage(width: 5, height: 20))
+    }
+
+    func testUnconvertedAnyresDependsOnSourceMode() throws {
+        let proc = CLIPPreprocessor(config: .clipVitL336)
+        let rgb = try ImageDecoder.decodeDetailed(data: PNGEncoder.encode(rgb: [UInt8](repeating: 90, count: 30 * 20 * 3), width: 30, height: 20))
+        XCTAssertEqual(LLaVAImagePreprocessing.anyresUnconverted(rgb, processor: proc).views,
+                       LLaVAImagePreprocessing.anyres(rgb.image, processor: proc).views)
+        // Half-transparent stripes: premultiplication changes colours near alpha edges.
+        var rgba = [UInt8]()
+        for y in 0..<20 { for x in 0..<30 { rgba += [UInt8(x * 8), UInt8(y * 12), 200, (x / 3) % 2 == 0 ? 255 : 40] } }
+        let translucent = try ImageDecoder.decodeDetailed(data: PNGEncoder.encode(rgba: rgba, width: 30, height: 20))
+        XCTAssertEqual(translucent.alpha?.count, 600)
+        let emulated = LLaVAImagePreprocessing.anyresUnconverted(translucent, processor: proc)
+        XCTAssertEqual(emulated.views.shape, [5, 3, 336, 336])
+        XCTAssertNotEqual(emulated.views, LLaVAImagePreprocessing.anyres(translucent.image, processor: proc).views)
+        // Palette: nearest instead of bicubic.
+        let palette: [UInt8] = [0, 0, 0, 255, 255, 255]
+        let rows = (0..<20).map { y in (0..<30).map { x in UInt8((x + y) % 2) } }
+        let p = try ImageDecoder.decodeDetailed(data: SyntheticPNG.make(width: 30, height: 20, depth: 8, colorType: 3, rows: rows, palette: palette))
+        let nearest = LLaVAImagePreprocessing.anyresUnconverted(p, processor: proc).views
+        let black = (Float(0) - Float(0.48145466)) / Float(0.26862954)
+        let white = (Float(Double(255) * 0.00392156862745098) - Float(0.48145466)) / Float(0.26862954)
+        XCTAssertTrue(nearest.data[0..<(336 * 336)].allSatisfy { $0 == black || $0 == white }, "nearest keeps pure palette colours")
+    }
+}

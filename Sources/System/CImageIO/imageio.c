@@ -38,8 +38,10 @@ void cimageio_image_free(cimageio_image *image) {
     if (image == NULL) return;
     free(image->rgb);
     free(image->indices);
+    free(image->alpha);
     image->rgb = NULL;
     image->indices = NULL;
+    image->alpha = NULL;
 }
 
 void cimageio_buffer_free(uint8_t *buffer) { free(buffer); }
@@ -151,6 +153,14 @@ static void png_row_to_rgb(const uint8_t *src, uint8_t *dst, int width, int colo
     }
 }
 
+// The alpha sample of each pixel (high byte when 16-bit), kept for code that resizes unconverted
+// RGBA/LA images, where PIL premultiplies.
+static void png_row_alpha(const uint8_t *src, uint8_t *dst, int width, int color_type, int depth) {
+    int bytes = depth == 16 ? 2 : 1;
+    int samples = color_type == PNG_COLOR_TYPE_RGB_ALPHA ? 4 : 2;
+    for (int x = 0; x < width; x++) dst[x] = src[(x * samples + samples - 1) * bytes];
+}
+
 static int png_source_mode(int color_type, int depth) {
     switch (color_type) {
     case PNG_COLOR_TYPE_GRAY:
@@ -201,11 +211,13 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
     uint8_t *volatile raw = NULL;
     uint8_t *volatile rgb = NULL;
     uint8_t *volatile indices = NULL;
+    uint8_t *volatile alpha = NULL;
     png_bytep *volatile rows = NULL;
     if (setjmp(ctx.jump)) {
         free(raw);
         free(rgb);
         free(indices);
+        free(alpha);
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         return ctx.code;
@@ -236,7 +248,9 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
 
     rgb = (uint8_t *)malloc((size_t)width * height * 3);
     if (color_type == PNG_COLOR_TYPE_PALETTE) indices = (uint8_t *)malloc((size_t)width * height);
-    if (rgb == NULL || (color_type == PNG_COLOR_TYPE_PALETTE && indices == NULL)) {
+    int has_alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0;
+    if (has_alpha) alpha = (uint8_t *)malloc((size_t)width * height);
+    if (rgb == NULL || (color_type == PNG_COLOR_TYPE_PALETTE && indices == NULL) || (has_alpha && alpha == NULL)) {
         ctx.code = CIMAGEIO_ERR_MEMORY;
         png_error(png, "out of memory for the decoded image");
     }
@@ -253,6 +267,7 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
         for (png_uint_32 y = 0; y < height; y++) {
             png_row_to_rgb(rows[y], rgb + (size_t)y * width * 3, (int)width, color_type, depth, palette, palette_count);
             if (indices != NULL) memcpy(indices + (size_t)y * width, rows[y], width);
+            if (alpha != NULL) png_row_alpha(rows[y], alpha + (size_t)y * width, (int)width, color_type, depth);
         }
     } else {
         raw = (uint8_t *)malloc(row_bytes);
@@ -264,6 +279,7 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
             png_read_row(png, raw, NULL);
             png_row_to_rgb(raw, rgb + (size_t)y * width * 3, (int)width, color_type, depth, palette, palette_count);
             if (indices != NULL) memcpy(indices + (size_t)y * width, raw, width);
+            if (alpha != NULL) png_row_alpha(raw, alpha + (size_t)y * width, (int)width, color_type, depth);
         }
     }
     out->width = (int32_t)width;
@@ -271,6 +287,7 @@ int cimageio_decode_png(const uint8_t *data, size_t size, int64_t max_side, int6
     out->source_mode = png_source_mode(color_type, depth);
     out->rgb = rgb;
     out->indices = indices;
+    out->alpha = alpha;
     free(raw);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);

@@ -37,6 +37,7 @@ typedef struct {
     int32_t has_transparency; // tRNS chunk present (ignored by the RGB conversion, reported for callers)
     uint8_t *rgb;          // width*height*3 bytes, malloc'd; release with cimageio_image_free
     uint8_t *indices;      // palette PNGs only: width*height palette indices (else NULL)
+    uint8_t *alpha;        // PNGs with an alpha channel only: width*height alpha (high byte if 16-bit)
 } cimageio_image;
 
 /// Decodes a PNG held in memory. `max_side`/`max_pixels` are checked against the header before any

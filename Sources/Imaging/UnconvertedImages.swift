@@ -40,4 +40,27 @@ extension LLaVAImagePreprocessing {
                                "reference expand2square cannot pad a mode \(decoded.sourceMode.rawValue) image with an RGB colour (PIL raises TypeError); convert to RGB and use pad()")
         }
     }
+
+    /// LLaVA-1.6 anyres of an image the caller did NOT convert to RGB first (the reference's
+    /// ScienceQA path). PIL's `resize` then depends on the file's mode: "P" and "1" images are resized
+    /// with NEAREST whatever filter is asked for, and RGBA / LA images are resized premultiplied by alpha
+    /// (then un-premultiplied), so colours under partial transparency differ from `anyres`. Other modes
+    /// use `anyres` unchanged (for CMYK and 16-bit gray, PIL resizes in the source mode before
+    /// converting; that is not emulated and may differ by rounding).
+    public static func anyresUnconverted(_ decoded: DecodedImage, grid: AnyresGrid = .fixed672,
+                                         processor: CLIPPreprocessor = CLIPPreprocessor(config: .clipVitL336))
+        -> (views: Tensor, gridSize: (columns: Int, rows: Int)) {
+        let alpha = decoded.alpha.flatMap { $0.count == decoded.image.width * decoded.image.height ? $0 : nil }
+        return anyres(decoded.image, grid: grid, processor: processor) { img, w, h in
+            switch decoded.sourceMode {
+            case .palette, .bilevel:
+                return img.resizedNearest(width: w, height: h)
+            case .rgba, .grayAlpha:
+                guard let alpha else { fallthrough }
+                return img.resizedPremultiplied(alpha: alpha, width: w, height: h, filter: .bicubic)
+            default:
+                return img.resized(width: w, height: h, filter: .bicubic)
+            }
+        }
+    }
 }
