@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
         .target(name: "Datasets"),
         .target(name: "Scoring", dependencies: ["Datasets"]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Datasets", "Scoring", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
             "Model", "Datasets", "Scoring", "Store", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,6 +53,8 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Child process for the store's kill-mid-write durability test.
+        .executableTarget(name: "store-writer", dependencies: ["Store", "Datasets"], path: "Tests/StoreWriter"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor", "Checkpoint", "Imaging", "Tokenizer", "Pruning", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Datasets", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Datasets", "Scoring", "store-writer", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["vispruner", "TestSupport"]),
     ],

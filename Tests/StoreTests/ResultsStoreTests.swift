@@ -1,0 +1,121 @@
+import Foundation
+import XCTest
+import Datasets
+import Scoring
+@testable import Store
+
+final class ResultsStoreTests: XCTestCase {
+    func testSameConfigResumesTheSameRun() throws {
+        let dir = try TempDir()
+        let config = sampleConfig()
+        let run: RunID
+        do {
+            let store = try ResultsStore(path: dir.path("r.sqlite"))
+            run = try store.beginRun(config, metadata: testMetadata, expectedItems: 5)
+            for i in 0..<3 { try store.record(samplePrediction(run: run, config: config, index: i)) }
+        }
+        let store = try ResultsStore(path: dir.path("r.sqlite"))
+        let again = try store.beginRun(config, metadata: RunMetadata(toolVersion: "other"), expectedItems: 5)
+        XCTAssertEqual(again, run)
+        XCTAssertEqual(try store.doneQuestionIDs(run), [.string("q0"), .string("q1"), .string("q2")])
+        let other = try store.beginRun(sampleConfig(tokens: 128), metadata: testMetadata)
+        XCTAssertNotEqual(other, run)
+        XCTAssertEqual(try store.doneQuestionIDs(other), [])
+        let info = try XCTUnwrap(store.run(run))
+        XCTAssertEqual(info.metadata, testMetadata, "resuming keeps the original provenance")
+        XCTAssertEqual(info.doneItems, 3)
+        XCTAssertEqual(info.status, .running)
+        XCTAssertEqual(try store.runs().count, 2)
+    }
+
+    func testDatabaseIsInWALMode() throws {
+        let dir = try TempDir()
+        _ = try ResultsStore(path: dir.path("w.sqlite"))
+        // WAL mode is persistent in the file header; the -wal file appears once a connection writes.
+        let header = try Data(contentsOf: URL(fileURLWithPath: dir.path("w.sqlite"))).prefix(20)
+        XCTAssertEqual(header.count, 20)
+        XCTAssertEqual(header[18], 2, "file format write version 2 means WAL")
+        XCTAssertEqual(header[19], 2, "file format read version 2 means WAL")
+    }
+
+    func testQuestionIDTypesArePreserved() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("t.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata)
+        try store.record(samplePrediction(run: run, config: config, index: 0, qid: .int(7)))
+        try store.record(samplePrediction(run: run, config: config, index: 1, qid: .string("7")))
+        try store.record(samplePrediction(run: run, config: config, index: 2, qid: .int(262144000)))
+        XCTAssertEqual(try store.doneQuestionIDs(run), [.int(7), .string("7"), .int(262144000)])
+        XCTAssertEqual(try store.predictions(run).map(\.questionID), [.int(7), .string("7"), .int(262144000)])
+    }
+
+    func testPredictionRoundTripsInQuestionFileOrder() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("p.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata)
+        let written = [2, 0, 1].map { samplePrediction(run: run, config: config, index: $0, output: "Ünïcode \"q\" \($0)\n") }
+        for p in written { try store.record(p) }
+        let read = try store.predictions(run)
+        XCTAssertEqual(read, written.sorted { $0.itemIndex < $1.itemIndex })
+        XCTAssertEqual(read[1].timings.preprocess, 1.5)
+        XCTAssertEqual(read[1].kept, [[1, 5, 9]])
+    }
+
+    func testRecordingTheSameItemTwiceIsRefused() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("d.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata)
+        try store.record(samplePrediction(run: run, config: config, index: 0))
+        XCTAssertThrowsError(try store.record(samplePrediction(run: run, config: config, index: 0, output: "other"))) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .duplicate)
+        }
+        XCTAssertEqual(try store.predictions(run).map(\.rawOutput), ["answer 0"])
+    }
+
+    func testItemErrorsAreKeptUntilTheItemSucceeds() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("e.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata, expectedItems: 2)
+        try store.recordError(run: run, questionID: .string("q1"), itemIndex: 1, message: "image missing")
+        try store.record(samplePrediction(run: run, config: config, index: 0))
+        var info = try store.finishRun(run)
+        XCTAssertEqual(info.status, .incomplete)
+        XCTAssertEqual(info.errorItems, 1)
+        XCTAssertEqual(try store.errors(run).map(\.message), ["image missing"])
+        XCTAssertEqual(try store.doneQuestionIDs(run), [.string("q0")], "an errored item is not done")
+        _ = try store.beginRun(config, metadata: testMetadata, expectedItems: 2)
+        try store.record(samplePrediction(run: run, config: config, index: 1))
+        XCTAssertEqual(try store.errors(run), [])
+        info = try store.finishRun(run)
+        XCTAssertEqual(info.status, .complete)
+        XCTAssertNotNil(info.finishedAt)
+    }
+
+    func testScoresAndReset() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("s.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata)
+        try store.record(samplePrediction(run: run, config: config, index: 0))
+        try store.setScores(run, [Metric("accuracy", 61.5), Metric("binary", 80)])
+        try store.setScores(run, [Metric("accuracy", 62.0)])
+        XCTAssertEqual(try store.scores(run), [Metric("accuracy", 62.0)])
+        try store.resetRun(run)
+        XCTAssertEqual(try store.scores(run), [])
+        XCTAssertEqual(try store.predictions(run), [])
+        XCTAssertEqual(try store.beginRun(config, metadata: testMetadata), run)
+    }
+
+    func testOpeningANonResultsFileReadOnlyFailsClearly() throws {
+        let dir = try TempDir()
+        let p = dir.path("junk.sqlite")
+        try Data("not a database at all, just text".utf8).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try ResultsStore(path: p, readonly: true)) { error in
+            XCTAssertTrue("\(error)".contains(p), "\(error)")
+        }
+    }
+}
