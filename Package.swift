@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries (headers + link flags); apt names for a fresh Debian machine.
@@ -44,6 +45,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["Datasets", "Scoring", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
             "Model", "Datasets", "Scoring", "Store", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Report", dependencies: ["Store", "Scoring", "Imaging"]),
         .executableTarget(name: "vispruner", dependencies: [
