@@ -96,7 +96,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         return spec
     }
 
-    func validate(file: String) throws {
+    /// Checks the grid makes sense; errors name `file` (the sweep file, or "command line").
+    public func validate(file: String) throws {
         if models.isEmpty { throw HarnessError("\(file): 'models' is empty") }
         if datasets.isEmpty { throw HarnessError("\(file): 'datasets' is empty") }
         if let t = tokens.first(where: { $0 <= 0 }) { throw HarnessError("\(file): token budget \(t) must be positive") }
