@@ -67,40 +67,30 @@ struct SweepCommand: ParsableCommand {
         let shardSpec = try ShardSpec.resolve(flag: shard)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let store = try ResultsStore(path: dbPath)
-        let metadata = CLIRuns.metadata
-        var adapters: [String: BenchmarkAdapter] = [:]
+        let root = data.url
+        let tower = visionTower.map { URL(fileURLWithPath: $0) }
+        let runner = SweepRunner(store: store,
+                                 makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower) },
+                                 makeAdapter: { try makeAdapter(dataset: $0, dataRoot: root) })
+        let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  metadata: CLIRuns.metadata)
         var skipped = 0, ran = 0, withFailures = 0
-        // One engine per model, loaded once for all its runs.
-        var order: [String] = []
-        for job in plan.jobs where !order.contains(job.model) { order.append(job.model) }
-        for model in order {
-            let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) })
-            for job in plan.jobs where job.model == model {
-                let adapter: BenchmarkAdapter
-                if let a = adapters[job.dataset] { adapter = a } else {
-                    adapter = try makeAdapter(dataset: job.dataset, dataRoot: data.url)
-                    adapters[job.dataset] = adapter
-                }
-                let config = job.settings.config(modelID: engine.modelID, fingerprint: engine.fingerprint, spec: adapter.spec)
-                if case .finished = try SweepPlan.states(of: [config], in: store)[0] {
-                    if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
-                    skipped += 1
-                    continue
-                }
-                let options = EvalOptions(limit: plan.spec.limit, shard: shardSpec,
-                                          liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet), metadata: metadata)
-                let summary = try Evaluator(engine: engine, store: store).run(adapter: adapter, settings: job.settings, options: options)
+        _ = try runner.run(plan, options: options) { outcome in
+            switch outcome {
+            case .skipped(let job, _):
+                skipped += 1
+                if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
+            case .evaluated(let job, let summary):
                 ran += 1
                 if !summary.failures.isEmpty { withFailures += 1 }
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
-                if score && summary.run.isComplete && shardSpec == nil {
-                    do {
-                        for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: data.url, allowIncomplete: false) {
-                            print(line)
-                        }
-                    } catch {
-                        CLIRuns.printErr("\(job): not scored: \(error)")
+                guard score && summary.run.isComplete && shardSpec == nil else { return }
+                do {
+                    for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: root, allowIncomplete: false) {
+                        print(line)
                     }
+                } catch {
+                    CLIRuns.printErr("\(job): not scored: \(error)")
                 }
             }
         }

@@ -89,3 +89,41 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(states, [.todo, .finished(finished), .partial(done: 0, expected: 3)])
     }
 }
+
+final class SweepRunnerTests: XCTestCase {
+    func testSecondSweepSkipsFinishedRunsAndEnginesAreBuiltOncePerModel() throws {
+        let bench = try FakeBenchmark(count: 4)
+        defer { bench.remove() }
+        let store = try ResultsStore(path: tempPath("sweep.sqlite"))
+        var enginesBuilt: [String] = []
+        var adaptersBuilt = 0
+        let runner = SweepRunner(store: store, makeEngine: { model in
+            enginesBuilt.append(model)
+            return FakeEngine()
+        }, makeAdapter: { _ in
+            adaptersBuilt += 1
+            return bench.adapter
+        })
+        let plan = SweepPlan(SweepSpec(models: ["m1"], datasets: ["fakebench"], methods: ["vispruner"],
+                                       tokens: [16, 32], ratios: [0.5], limit: 3))
+        let first = try runner.run(plan, options: EvalOptions(metadata: harnessMetadata))
+        XCTAssertEqual(first.count, 3)
+        var evaluated = 0
+        for case .evaluated(_, let s) in first {
+            evaluated += 1
+            XCTAssertEqual(s.answered, 3, "the plan's limit applies")
+            XCTAssertEqual(s.run.status, .complete)
+        }
+        XCTAssertEqual(evaluated, 3)
+        XCTAssertEqual(enginesBuilt, ["m1"])
+        XCTAssertEqual(adaptersBuilt, 1)
+
+        var seen: [String] = []
+        let second = try runner.run(plan, options: EvalOptions(metadata: harnessMetadata)) { outcome in
+            if case .skipped(let job, _) = outcome { seen.append(job.description) }
+        }
+        XCTAssertEqual(second.filter { if case .skipped = $0 { return true } else { return false } }.count, 3)
+        XCTAssertEqual(seen, ["m1 fakebench none", "m1 fakebench vispruner t16 r0.5", "m1 fakebench vispruner t32 r0.5"])
+        XCTAssertEqual(try store.runs().count, 3)
+    }
+}
