@@ -32,6 +32,16 @@ enum CLIRuns {
         return lines
     }
 
+    /// The shard to run: `--shard`, else the Slurm job array task (announced), else none.
+    static func shard(flag: String?, ignoreSlurm: Bool, quiet: Bool) throws -> ShardSpec? {
+        let env = ignoreSlurm ? [:] : ProcessInfo.processInfo.environment
+        let spec = try ShardSpec.resolve(flag: flag, environment: env)
+        if flag == nil, let spec, !quiet {
+            printErr("shard \(spec) taken from the Slurm job array (SLURM_ARRAY_TASK_ID=\(env["SLURM_ARRAY_TASK_ID"] ?? "?"))")
+        }
+        return spec
+    }
+
     static func printErr(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

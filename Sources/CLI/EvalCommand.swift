@@ -38,6 +38,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .customLong("allow-incomplete"), help: "Score (and export) even with items missing.") var allowIncomplete = false
     @Option(name: .customLong("max-consecutive-failures"), help: "Stop after this many failed items in a row (0: never).")
     var maxConsecutiveFailures = 50
+    @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
+    var ignoreSlurm = false
     @Flag(help: "No progress line or summary.") var quiet = false
 
     func validate() throws {
@@ -52,7 +54,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let shardSpec = try ShardSpec.resolve(flag: shard)
+        let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let adapter = try makeAdapter(dataset: dataset, dataRoot: data.url)
         let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) })

@@ -32,6 +32,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Evaluate shard I of N (0-based) of every run.") var shard: String?
     @Flag(name: .customLong("dry-run"), help: "Print the expanded grid and exit.") var dryRun = false
     @Flag(inversion: .prefixedNo, help: "Score each run when complete.") var score = true
+    @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
+    var ignoreSlurm = false
     @Flag(help: "No progress line.") var quiet = false
 
     func spec() throws -> SweepSpec {
@@ -64,7 +66,7 @@ struct SweepCommand: ParsableCommand {
             print("\(plan.jobs.count) runs")
             return
         }
-        let shardSpec = try ShardSpec.resolve(flag: shard)
+        let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let store = try ResultsStore(path: dbPath)
         let root = data.url

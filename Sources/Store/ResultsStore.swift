@@ -8,7 +8,9 @@ import Scoring
 /// Opened in WAL mode with a busy timeout so that several processes can write to the same file.
 /// Every write is one IMMEDIATE transaction, so a process killed at any instant leaves a valid
 /// database holding exactly the items whose `record` call returned.
-public final class ResultsStore {
+///
+/// Safe to share between threads: GRDB's `DatabaseQueue` serialises all access.
+public final class ResultsStore: @unchecked Sendable {
     /// The database file.
     public let path: String
     let queue: DatabaseQueue
@@ -220,12 +222,14 @@ public final class ResultsStore {
 
     /// Items of the run whose last attempt failed, in question-file order.
     public func errors(_ run: RunID) throws -> [ItemError] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM item_errors WHERE run_id = ? ORDER BY item_index",
-                             arguments: [run.rawValue]).map { row in
-                ItemError(questionID: try Self.questionID(row["question_id"], path: path), itemIndex: row["item_index"],
-                          message: row["message"], at: row["at"] ?? Date(timeIntervalSince1970: 0))
-            }
+        try read { db in try Self.fetchErrors(db, run: run, path: path) }
+    }
+
+    static func fetchErrors(_ db: Database, run: RunID, path: String) throws -> [ItemError] {
+        try Row.fetchAll(db, sql: "SELECT * FROM item_errors WHERE run_id = ? ORDER BY item_index",
+                         arguments: [run.rawValue]).map { row in
+            ItemError(questionID: try questionID(row["question_id"], path: path), itemIndex: row["item_index"],
+                      message: row["message"], at: row["at"] ?? Date(timeIntervalSince1970: 0))
         }
     }
 
@@ -268,10 +272,12 @@ public final class ResultsStore {
     }
 
     public func scores(_ run: RunID) throws -> [Metric] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT metric, value FROM scores WHERE run_id = ? ORDER BY position, metric",
-                             arguments: [run.rawValue]).map { Metric($0["metric"], $0["value"]) }
-        }
+        try read { db in try Self.fetchScores(db, run: run) }
+    }
+
+    static func fetchScores(_ db: Database, run: RunID) throws -> [Metric] {
+        try Row.fetchAll(db, sql: "SELECT metric, value FROM scores WHERE run_id = ? ORDER BY position, metric",
+                         arguments: [run.rawValue]).map { Metric($0["metric"], $0["value"]) }
     }
 
     // MARK: - Maintenance

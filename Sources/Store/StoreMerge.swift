@@ -150,26 +150,26 @@ extension ResultsStore {
         var scores: [Metric]
     }
 
+    /// Every run of this database with its rows, read in one transaction so a source that is
+    /// still being written is seen at a single consistent point.
     func readAll() throws -> [RunDump] {
-        let all = try runs()
-        return try all.map { run in
-            try read { db in
-                let rows = try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
-                                            arguments: [run.id.rawValue])
+        try read { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id")
+            return try ids.compactMap { raw -> RunDump? in
+                let id = RunID(raw)
+                guard let run = try Self.fetchRun(db, id: id, path: path) else { return nil }
                 var preds: [PredictionRecord] = []
                 var created: [QuestionID: Date] = [:]
-                for row in rows {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
+                                            arguments: [raw]) {
                     let p = try Self.prediction(from: row, path: path)
                     preds.append(p)
                     created[p.questionID] = row["created_at"]
                 }
-                return RunDump(run: run, predictions: preds, createdAt: created, errors: [], scores: [])
+                return RunDump(run: run, predictions: preds, createdAt: created,
+                               errors: try Self.fetchErrors(db, run: id, path: path),
+                               scores: try Self.fetchScores(db, run: id))
             }
-        }.map { dump in
-            var d = dump
-            d.errors = try errors(dump.run.id)
-            d.scores = try scores(dump.run.id)
-            return d
         }
     }
 }
