@@ -47,6 +47,12 @@ public final class ResultsStore: @unchecked Sendable {
     /// Two processes opening a new file at once may both try to create the tables; the loser's
     /// transaction rolls back and a retry then sees the schema already applied.
     private func migrate() throws {
+        // A file written by a newer tool has migrations this build does not know; writing to it
+        // could break that tool's invariants.
+        let superseded = try wrap { try queue.read { try StoreSchema.migrator.hasBeenSuperseded($0) } }
+        guard !superseded else {
+            throw StoreError(.refused, "\(path): created by a newer vispruner (unknown schema migrations); refusing to write to it")
+        }
         var lastError: Error?
         for attempt in 0..<5 {
             do {

@@ -110,6 +110,17 @@ final class ResultsStoreTests: XCTestCase {
         XCTAssertEqual(try store.beginRun(config, metadata: testMetadata), run)
     }
 
+    func testADatabaseFromANewerSchemaIsNotWritten() throws {
+        let dir = try TempDir()
+        let p = dir.path("new.sqlite")
+        do {
+            let store = try ResultsStore(path: p)
+            _ = try store.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999-future')") }
+        }
+        XCTAssertThrowsError(try ResultsStore(path: p)) { XCTAssertEqual(($0 as? StoreError)?.kind, .refused, "\($0)") }
+        XCTAssertNoThrow(try ResultsStore(path: p, readonly: true), "reading stays possible")
+    }
+
     func testOpeningANonResultsFileReadOnlyFailsClearly() throws {
         let dir = try TempDir()
         let p = dir.path("junk.sqlite")
