@@ -46,6 +46,12 @@ public enum RunScoring {
         for c in report.scoreConflicts {
             lines.append("CONFLICT score \(c.metric) of run \(c.runKey.prefix(12)) from \(c.source): \(c.rejected) vs stored \(c.kept); kept the stored value")
         }
+        for key in report.partialScoresDropped {
+            lines.append("note: scores of an incomplete copy of run \(key.prefix(12)) were not copied")
+        }
+        for key in report.staleScoresCleared {
+            lines.append("note: run \(key.prefix(12)) gained answers; its old scores were removed (score it again)")
+        }
         for key in report.incompleteRuns {
             if let run = try store.run(key: key) {
                 let expected = run.expectedItems.map(String.init) ?? "?"

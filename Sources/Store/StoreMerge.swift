@@ -39,6 +39,10 @@ public struct MergeReport: Equatable, Sendable {
     public var scoreConflicts: [ScoreConflict] = []
     /// Keys of merged runs that still lack items after the merge (status `incomplete`).
     public var incompleteRuns: [String] = []
+    /// Runs whose scores in the target were deleted because the merge added predictions to them.
+    public var staleScoresCleared: [String] = []
+    /// Source runs whose scores were not copied because that copy of the run was incomplete.
+    public var partialScoresDropped: [String] = []
 
     public var hasConflicts: Bool { !conflicts.isEmpty || !scoreConflicts.isEmpty }
 }
@@ -48,11 +52,12 @@ extension ResultsStore {
     /// Runs are matched by key. Predictions identical in content to a stored one are collapsed;
     /// differing ones are listed as conflicts and never overwrite the stored row. Each source is
     /// merged in one transaction, so an interrupted merge leaves whole sources merged or not at all.
-    /// Afterwards each touched run is `complete` if all its expected items are present, else `incomplete`
-    /// (or stays `running` if any copy of it is still running).
+    /// Afterwards each touched run is `complete` if all its expected items are present, else `incomplete`.
+    /// Scores describe one exact answer set, so a source's scores are copied only from a complete
+    /// run, and a target run that gains predictions loses its (now stale) scores.
     public func merge(from paths: [String]) throws -> MergeReport {
         var report = MergeReport()
-        var touched: [String: Bool] = [:]  // run key -> some copy still running
+        var touched = Set<String>()
         let selfReal = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
         for source in paths {
             let real = URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path
@@ -87,8 +92,9 @@ extension ResultsStore {
                         targetID = RunID(db.lastInsertedRowID)
                         report.runsAdded += 1
                     }
-                    touched[item.run.key] = (touched[item.run.key] ?? false) || item.run.status == .running
+                    touched.insert(item.run.key)
 
+                    var added = 0
                     for var p in item.predictions {
                         p.runID = targetID
                         if let row = try Row.fetchOne(db, sql: "SELECT * FROM predictions WHERE run_id = ? AND question_id = ?",
@@ -107,6 +113,15 @@ extension ResultsStore {
                         try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ?",
                                        arguments: [targetID.rawValue, Self.dbValue(p.questionID)])
                         report.predictionsAdded += 1
+                        added += 1
+                    }
+                    if added > 0 {
+                        let cleared = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scores WHERE run_id = ?",
+                                                       arguments: [targetID.rawValue]) ?? 0
+                        if cleared > 0 {
+                            try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [targetID.rawValue])
+                            report.staleScoresCleared.append(item.run.key)
+                        }
                     }
                     for e in item.errors where !(try Self.exists(db, run: targetID, questionID: e.questionID)) {
                         try db.execute(sql: """
@@ -114,7 +129,8 @@ extension ResultsStore {
                             VALUES (?, ?, ?, ?, ?)
                             """, arguments: [targetID.rawValue, Self.dbValue(e.questionID), e.itemIndex, e.message, e.at])
                     }
-                    for (i, m) in item.scores.enumerated() {
+                    if !item.run.isComplete && !item.scores.isEmpty { report.partialScoresDropped.append(item.run.key) }
+                    for (i, m) in item.scores.enumerated() where item.run.isComplete {
                         if let stored = try Double.fetchOne(db, sql: "SELECT value FROM scores WHERE run_id = ? AND metric = ?",
                                                             arguments: [targetID.rawValue, m.name]) {
                             if stored != m.value {
@@ -130,12 +146,12 @@ extension ResultsStore {
             }
         }
         // Status reflects the merged whole, not any one shard.
-        for (key, stillRunning) in touched.sorted(by: { $0.key < $1.key }) {
+        for key in touched.sorted() {
             guard let info = try run(key: key) else { continue }
-            let status: RunStatus = info.isComplete ? .complete : (stillRunning ? .running : .incomplete)
+            let status: RunStatus = info.isComplete ? .complete : .incomplete
             try write { db in
                 try db.execute(sql: "UPDATE runs SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
-                               arguments: [status.rawValue, status == .running ? nil : Date(), info.id.rawValue])
+                               arguments: [status.rawValue, Date(), info.id.rawValue])
             }
             if !info.isComplete { report.incompleteRuns.append(key) }
         }

@@ -70,18 +70,43 @@ final class MergeTests: XCTestCase {
         XCTAssertEqual(try out.runs().count, 3)
     }
 
-    func testScoresMergeAndConflictingScoresAreReported() throws {
+    func testScoresMergeOnlyFromCompleteRunsAndConflictsAreReported() throws {
         let dir = try TempDir()
         let config = sampleConfig()
         for (name, value) in [("a", 50.0), ("b", 51.0)] {
             let s = try ResultsStore(path: dir.path("\(name).sqlite"))
-            let run = try s.beginRun(config, metadata: testMetadata)
+            let run = try s.beginRun(config, metadata: testMetadata, expectedItems: 1)
+            try s.record(samplePrediction(run: run, config: config, index: 0))
             try s.setScores(run, [Metric("accuracy", value)])
         }
         let out = try ResultsStore(path: dir.path("out.sqlite"))
         let report = try out.merge(from: [dir.path("a.sqlite"), dir.path("b.sqlite")])
         XCTAssertEqual(report.scoreConflicts.map(\.rejected), [51.0])
         XCTAssertEqual(try out.scores(XCTUnwrap(out.run(key: config.key)).id), [Metric("accuracy", 50.0)])
+    }
+
+    func testPartialScoresAreNotCopiedAndStaleScoresAreCleared() throws {
+        let dir = try TempDir()
+        let config = sampleConfig()
+        // Shard 0 was scored on its own with --allow-incomplete: that score must not reach the merged run.
+        let a = try ResultsStore(path: dir.path("a.sqlite"))
+        let runA = try a.beginRun(config, metadata: testMetadata, expectedItems: 2)
+        try a.record(samplePrediction(run: runA, config: config, index: 0))
+        try a.setScores(runA, [Metric("accuracy", 100)])
+        let out = try ResultsStore(path: dir.path("out.sqlite"))
+        var report = try out.merge(from: [dir.path("a.sqlite")])
+        XCTAssertEqual(report.partialScoresDropped, [config.key])
+        let merged = try XCTUnwrap(out.run(key: config.key))
+        XCTAssertEqual(try out.scores(merged.id), [])
+        // A score set on the merged (still partial) run goes stale when more answers arrive.
+        try out.setScores(merged.id, [Metric("accuracy", 100)])
+        let b = try ResultsStore(path: dir.path("b.sqlite"))
+        let runB = try b.beginRun(config, metadata: testMetadata, expectedItems: 2)
+        try b.record(samplePrediction(run: runB, config: config, index: 1))
+        report = try out.merge(from: [dir.path("b.sqlite")])
+        XCTAssertEqual(report.staleScoresCleared, [config.key])
+        XCTAssertEqual(try out.scores(merged.id), [])
+        XCTAssertEqual(try out.run(merged.id)?.status, .complete)
     }
 
     func testMergingAFileIntoItselfOrAMissingFileIsRefused() throws {
