@@ -113,9 +113,11 @@ public final class Evaluator {
         let runID = try store.beginRun(config, metadata: options.metadata, expectedItems: items.count)
         if options.restart { try store.resetRun(runID) }
 
-        let mine = options.shard.map { $0.select(items) } ?? items.enumerated().map { ($0.offset, $0.element) }
-        let done = try store.doneQuestionIDs(runID)
-        let todo = mine.filter { !done.contains($0.item.questionID) }
+        // Items are identified by (question id, occurrence) because MME repeats ids.
+        let keyed = zip(items, ItemKey.keys(for: items.map(\.questionID))).map { (item: $0.0, key: $0.1) }
+        let mine = options.shard.map { $0.select(keyed) } ?? keyed.enumerated().map { ($0.offset, $0.element) }
+        let done = try store.doneItems(runID)
+        let todo = mine.filter { !done.contains($0.item.key) }
         let progress = ProgressReporter(label: config.label + (options.shard.map { " [shard \($0)]" } ?? ""),
                                         total: mine.count, alreadyDone: mine.count - todo.count,
                                         live: options.liveProgress, write: options.write)
@@ -123,9 +125,10 @@ public final class Evaluator {
         var failures: [(QuestionID, String)] = []
         var consecutive = 0
         var aborted = false
-        for (position, item) in todo {
+        for (position, entry) in todo {
+            let item = entry.item
             do {
-                let prediction = try answer(item, position: position, config: config, settings: settings,
+                let prediction = try answer(item, key: entry.key, position: position, config: config, settings: settings,
                                             runID: runID, adapter: adapter)
                 try store.record(prediction)
                 consecutive = 0
@@ -134,11 +137,11 @@ public final class Evaluator {
                 // The database itself failing is not an item problem: stop, keeping what is stored.
                 _ = progress.finish()
                 _ = try? store.finishRun(runID, failed: true)
-                throw HarnessError("\(config.label): results database error at question \(item.questionID.jsonLiteral): \(e.message)")
+                throw HarnessError("\(config.label): results database error at question \(entry.key): \(e.message)")
             } catch {
                 let message = "\(error)"
                 failures.append((item.questionID, message))
-                try store.recordError(run: runID, questionID: item.questionID, itemIndex: position, message: message)
+                try store.recordError(run: runID, item: entry.key, itemIndex: position, message: message)
                 consecutive += 1
                 progress.advance(failed: true)
                 if let maxFail = options.maxConsecutiveFailures, consecutive >= maxFail {
@@ -159,7 +162,7 @@ public final class Evaluator {
                            summaryLine: summary)
     }
 
-    private func answer(_ item: BenchmarkItem, position: Int, config: RunConfig, settings: EvalSettings,
+    private func answer(_ item: BenchmarkItem, key: ItemKey, position: Int, config: RunConfig, settings: EvalSettings,
                         runID: RunID, adapter: BenchmarkAdapter) throws -> PredictionRecord {
         let imageURL = try adapter.imageURL(for: item)
         if let imageURL, !FileManager.default.isReadableFile(atPath: imageURL.path) {
@@ -174,8 +177,8 @@ public final class Evaluator {
         if out.timings["total"] == nil { timings.total = (ProgressReporter.monotonicSeconds() - start) * 1000 }
         return PredictionRecord(runID: runID, questionID: item.questionID, itemIndex: position,
                                 prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: adapter.parseAnswer(out.text),
-                                answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID),
+                                answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
-                                kept: out.kept, timings: timings)
+                                kept: out.kept, timings: timings, occurrence: key.occurrence)
     }
 }

@@ -9,10 +9,11 @@ public enum AnswerID {
     public static let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
     public static let length = 22
 
-    /// The id of `questionID`'s answer in the run keyed `runKey`.
-    public static func derive(runKey: String, questionID: QuestionID) -> String {
+    /// The id of `questionID`'s answer in the run keyed `runKey` (`occurrence` > 0 for a repeated id).
+    public static func derive(runKey: String, questionID: QuestionID, occurrence: Int = 0) -> String {
         // The id literal keeps int 7 and string "7" apart.
-        var number = SHA256Digest.hash(Array((runKey + "\n" + questionID.jsonLiteral).utf8))
+        let suffix = occurrence == 0 ? "" : "\n#\(occurrence)"
+        var number = SHA256Digest.hash(Array((runKey + "\n" + questionID.jsonLiteral + suffix).utf8))
         let base = UInt32(alphabet.count)
         var out: [Character] = []
         out.reserveCapacity(length)

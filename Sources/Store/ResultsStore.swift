@@ -175,14 +175,22 @@ public final class ResultsStore: @unchecked Sendable {
 
     // MARK: - Items
 
-    /// Ids that already have a prediction in this run (what a resumed run skips).
+    /// Ids that have a prediction in this run. With repeated ids (MME) an id is listed once any
+    /// of its items is done; resuming uses `doneItems`, which tells them apart.
     public func doneQuestionIDs(_ run: RunID) throws -> Set<QuestionID> {
+        Set(try doneItems(run).map(\.questionID))
+    }
+
+    /// Items that already have a prediction in this run (what a resumed run skips).
+    public func doneItems(_ run: RunID) throws -> Set<ItemKey> {
         try read { db in
-            var ids = Set<QuestionID>()
-            let rows = try Row.fetchCursor(db, sql: "SELECT question_id FROM predictions WHERE run_id = ?",
+            var keys = Set<ItemKey>()
+            let rows = try Row.fetchCursor(db, sql: "SELECT question_id, occurrence FROM predictions WHERE run_id = ?",
                                            arguments: [run.rawValue])
-            while let row = try rows.next() { ids.insert(try Self.questionID(row[0], path: path)) }
-            return ids
+            while let row = try rows.next() {
+                keys.insert(ItemKey(try Self.questionID(row[0], path: path), occurrence: row[1]))
+            }
+            return keys
         }
     }
 
@@ -190,39 +198,40 @@ public final class ResultsStore: @unchecked Sendable {
     /// Throws `StoreError(.duplicate)` if the item already has a prediction in this run.
     public func record(_ p: PredictionRecord) throws {
         try write { db in
-            if try Self.exists(db, run: p.runID, questionID: p.questionID) {
-                throw StoreError(.duplicate, "\(path): run \(p.runID) already has a prediction for question \(p.questionID.jsonLiteral)")
+            if try Self.exists(db, run: p.runID, item: p.key) {
+                throw StoreError(.duplicate, "\(path): run \(p.runID) already has a prediction for question \(p.key)")
             }
             try Self.insertPrediction(db, p, createdAt: Date())
-            try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ?",
-                           arguments: [p.runID.rawValue, Self.dbValue(p.questionID)])
+            try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ? AND occurrence = ?",
+                           arguments: [p.runID.rawValue, Self.dbValue(p.questionID), p.occurrence])
         }
     }
 
-    static func exists(_ db: Database, run: RunID, questionID: QuestionID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM predictions WHERE run_id = ? AND question_id = ?)",
-                          arguments: [run.rawValue, dbValue(questionID)]) ?? false
+    static func exists(_ db: Database, run: RunID, item: ItemKey) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM predictions WHERE run_id = ? AND question_id = ? AND occurrence = ?)
+            """, arguments: [run.rawValue, dbValue(item.questionID), item.occurrence]) ?? false
     }
 
     static func insertPrediction(_ db: Database, _ p: PredictionRecord, createdAt: Date) throws {
         let t = p.timings
         try db.execute(sql: """
-            INSERT INTO predictions (run_id, question_id, item_index, prompt, raw_output, parsed_answer,
+            INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
                 prune_ms, prefill_ms, decode_ms, total_ms, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.itemIndex, p.prompt, p.rawOutput,
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
                              t.load, t.preprocess, t.vision, t.prune, t.prefill, t.decode, t.total, createdAt])
     }
 
     /// Records that an item failed (replacing an earlier error for it); the item stays not done.
-    public func recordError(run: RunID, questionID: QuestionID, itemIndex: Int, message: String) throws {
+    public func recordError(run: RunID, item: ItemKey, itemIndex: Int, message: String) throws {
         try write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO item_errors (run_id, question_id, item_index, message, at)
-                VALUES (?, ?, ?, ?, ?)
-                """, arguments: [run.rawValue, Self.dbValue(questionID), itemIndex, message, Date()])
+                INSERT OR REPLACE INTO item_errors (run_id, question_id, occurrence, item_index, message, at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run.rawValue, Self.dbValue(item.questionID), item.occurrence, itemIndex, message, Date()])
         }
     }
 
@@ -234,7 +243,8 @@ public final class ResultsStore: @unchecked Sendable {
     static func fetchErrors(_ db: Database, run: RunID, path: String) throws -> [ItemError] {
         try Row.fetchAll(db, sql: "SELECT * FROM item_errors WHERE run_id = ? ORDER BY item_index",
                          arguments: [run.rawValue]).map { row in
-            ItemError(questionID: try questionID(row["question_id"], path: path), itemIndex: row["item_index"],
+            ItemError(questionID: try questionID(row["question_id"], path: path), occurrence: row["occurrence"],
+                      itemIndex: row["item_index"],
                       message: row["message"], at: row["at"] ?? Date(timeIntervalSince1970: 0))
         }
     }
@@ -261,7 +271,8 @@ public final class ResultsStore: @unchecked Sendable {
             visualTokens: row["visual_tokens"], generatedTokens: row["generated_tokens"], kept: kept,
             timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
                                   prune: row["prune_ms"], prefill: row["prefill_ms"], decode: row["decode_ms"],
-                                  total: row["total_ms"]))
+                                  total: row["total_ms"]),
+            occurrence: row["occurrence"])
     }
 
     // MARK: - Scores

@@ -11,6 +11,7 @@ public struct MergeReport: Equatable, Sendable {
         public var runKey: String
         public var runLabel: String
         public var questionID: QuestionID
+        public var occurrence: Int
         /// The file the rejected row came from.
         public var source: String
         /// Content fields that differ (timings are never compared).
@@ -97,21 +98,23 @@ extension ResultsStore {
                     var added = 0
                     for var p in item.predictions {
                         p.runID = targetID
-                        if let row = try Row.fetchOne(db, sql: "SELECT * FROM predictions WHERE run_id = ? AND question_id = ?",
-                                                      arguments: [targetID.rawValue, Self.dbValue(p.questionID)]) {
+                        if let row = try Row.fetchOne(db, sql: """
+                            SELECT * FROM predictions WHERE run_id = ? AND question_id = ? AND occurrence = ?
+                            """, arguments: [targetID.rawValue, Self.dbValue(p.questionID), p.occurrence]) {
                             let stored = try Self.prediction(from: row, path: path)
                             let diff = stored.differingFields(from: p)
                             if diff.isEmpty {
                                 report.duplicatesCollapsed += 1
                             } else {
                                 report.conflicts.append(.init(runKey: item.run.key, runLabel: item.run.config.label,
-                                                              questionID: p.questionID, source: source, fields: diff))
+                                                              questionID: p.questionID, occurrence: p.occurrence,
+                                                              source: source, fields: diff))
                             }
                             continue
                         }
-                        try Self.insertPrediction(db, p, createdAt: item.createdAt[p.questionID] ?? Date())
-                        try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ?",
-                                       arguments: [targetID.rawValue, Self.dbValue(p.questionID)])
+                        try Self.insertPrediction(db, p, createdAt: item.createdAt[p.key] ?? Date())
+                        try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ? AND occurrence = ?",
+                                       arguments: [targetID.rawValue, Self.dbValue(p.questionID), p.occurrence])
                         report.predictionsAdded += 1
                         added += 1
                     }
@@ -123,11 +126,11 @@ extension ResultsStore {
                             report.staleScoresCleared.append(item.run.key)
                         }
                     }
-                    for e in item.errors where !(try Self.exists(db, run: targetID, questionID: e.questionID)) {
+                    for e in item.errors where !(try Self.exists(db, run: targetID, item: ItemKey(e.questionID, occurrence: e.occurrence))) {
                         try db.execute(sql: """
-                            INSERT OR REPLACE INTO item_errors (run_id, question_id, item_index, message, at)
-                            VALUES (?, ?, ?, ?, ?)
-                            """, arguments: [targetID.rawValue, Self.dbValue(e.questionID), e.itemIndex, e.message, e.at])
+                            INSERT OR REPLACE INTO item_errors (run_id, question_id, occurrence, item_index, message, at)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """, arguments: [targetID.rawValue, Self.dbValue(e.questionID), e.occurrence, e.itemIndex, e.message, e.at])
                     }
                     if !item.run.isComplete && !item.scores.isEmpty { report.partialScoresDropped.append(item.run.key) }
                     for (i, m) in item.scores.enumerated() where item.run.isComplete {
@@ -161,7 +164,7 @@ extension ResultsStore {
     struct RunDump {
         var run: RunInfo
         var predictions: [PredictionRecord]
-        var createdAt: [QuestionID: Date]
+        var createdAt: [ItemKey: Date]
         var errors: [ItemError]
         var scores: [Metric]
     }
@@ -175,12 +178,12 @@ extension ResultsStore {
                 let id = RunID(raw)
                 guard let run = try Self.fetchRun(db, id: id, path: path) else { return nil }
                 var preds: [PredictionRecord] = []
-                var created: [QuestionID: Date] = [:]
+                var created: [ItemKey: Date] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
                                             arguments: [raw]) {
                     let p = try Self.prediction(from: row, path: path)
                     preds.append(p)
-                    created[p.questionID] = row["created_at"]
+                    created[p.key] = row["created_at"]
                 }
                 return RunDump(run: run, predictions: preds, createdAt: created,
                                errors: try Self.fetchErrors(db, run: id, path: path),

@@ -57,6 +57,32 @@ public struct RunInfo: Equatable, Sendable {
     }
 }
 
+/// Identity of an item within a run: its question id and how many earlier items of the question
+/// file carry the same id (0 almost always; MME has two questions per image under one id).
+public struct ItemKey: Hashable, Sendable, CustomStringConvertible {
+    public var questionID: QuestionID
+    public var occurrence: Int
+
+    public init(_ questionID: QuestionID, occurrence: Int = 0) {
+        self.questionID = questionID
+        self.occurrence = occurrence
+    }
+
+    public var description: String {
+        occurrence == 0 ? questionID.jsonLiteral : "\(questionID.jsonLiteral) #\(occurrence + 1)"
+    }
+
+    /// Keys for items in question-file order: each id's occurrence counter advances as it repeats.
+    public static func keys(for ids: [QuestionID]) -> [ItemKey] {
+        var seen: [QuestionID: Int] = [:]
+        return ids.map { id in
+            let n = seen[id, default: 0]
+            seen[id] = n + 1
+            return ItemKey(id, occurrence: n)
+        }
+    }
+}
+
 /// Wall-clock time per stage of answering one item, in milliseconds.
 public struct StageTimings: Equatable, Sendable, Codable {
     public var load: Double
@@ -99,6 +125,8 @@ public struct StageTimings: Equatable, Sendable, Codable {
 public struct PredictionRecord: Equatable, Sendable {
     public var runID: RunID
     public var questionID: QuestionID
+    /// Earlier items of the question file with the same id (see `ItemKey`).
+    public var occurrence: Int
     /// Position of the item in the question file; answers are listed in this order.
     public var itemIndex: Int
     /// What the answers file's `prompt` field holds for this item.
@@ -118,9 +146,10 @@ public struct PredictionRecord: Equatable, Sendable {
 
     public init(runID: RunID, questionID: QuestionID, itemIndex: Int, prompt: String, rawOutput: String,
                 parsedAnswer: String, answerID: String, visualTokens: Int, generatedTokens: Int,
-                kept: [[Int]], timings: StageTimings) {
+                kept: [[Int]], timings: StageTimings, occurrence: Int = 0) {
         self.runID = runID
         self.questionID = questionID
+        self.occurrence = occurrence
         self.itemIndex = itemIndex
         self.prompt = prompt
         self.rawOutput = rawOutput
@@ -132,6 +161,8 @@ public struct PredictionRecord: Equatable, Sendable {
         self.timings = timings
     }
 
+    public var key: ItemKey { ItemKey(questionID, occurrence: occurrence) }
+
     /// Equal answers regardless of timing: what merging compares to call two rows duplicates.
     public func sameContent(as other: PredictionRecord) -> Bool {
         differingFields(from: other).isEmpty
@@ -141,6 +172,7 @@ public struct PredictionRecord: Equatable, Sendable {
     public func differingFields(from o: PredictionRecord) -> [String] {
         var d: [String] = []
         if questionID != o.questionID { d.append("question_id") }
+        if occurrence != o.occurrence { d.append("occurrence") }
         if itemIndex != o.itemIndex { d.append("item_index") }
         if prompt != o.prompt { d.append("prompt") }
         if rawOutput != o.rawOutput { d.append("raw_output") }
@@ -156,6 +188,7 @@ public struct PredictionRecord: Equatable, Sendable {
 /// The last failure of an item that has no prediction (e.g. a missing image).
 public struct ItemError: Equatable, Sendable {
     public var questionID: QuestionID
+    public var occurrence: Int
     public var itemIndex: Int
     public var message: String
     public var at: Date

@@ -30,10 +30,13 @@ enum StoreSchema {
                 );
                 -- question_id is declared without a type so SQLite keeps each value's own storage
                 -- class: integer ids stay INTEGER, string ids stay TEXT (7 and '7' are different ids).
+                -- An item is (question_id, occurrence): MME asks two questions per image under one
+                -- question_id, so occurrence counts earlier items with the same id in the question file.
                 CREATE TABLE predictions (
                     id INTEGER PRIMARY KEY,
                     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
                     question_id NOT NULL CHECK (typeof(question_id) IN ('integer', 'text')),
+                    occurrence INTEGER NOT NULL DEFAULT 0 CHECK (occurrence >= 0),
                     item_index INTEGER NOT NULL,
                     prompt TEXT NOT NULL,
                     raw_output TEXT NOT NULL,
@@ -50,16 +53,17 @@ enum StoreSchema {
                     decode_ms REAL NOT NULL,
                     total_ms REAL NOT NULL,
                     created_at TEXT NOT NULL,
-                    UNIQUE (run_id, question_id)
+                    UNIQUE (run_id, question_id, occurrence)
                 );
                 CREATE INDEX predictions_by_order ON predictions(run_id, item_index);
                 CREATE TABLE item_errors (
                     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
                     question_id NOT NULL CHECK (typeof(question_id) IN ('integer', 'text')),
+                    occurrence INTEGER NOT NULL DEFAULT 0,
                     item_index INTEGER NOT NULL,
                     message TEXT NOT NULL,
                     at TEXT NOT NULL,
-                    PRIMARY KEY (run_id, question_id)
+                    PRIMARY KEY (run_id, question_id, occurrence)
                 );
                 CREATE TABLE scores (
                     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

@@ -44,6 +44,42 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(second.run.config.checkpointFingerprint, "fake-fingerprint-1")
     }
 
+    func testRepeatedQuestionIDsAreDistinctItemsAcrossResumeAndShards() throws {
+        let bench = try FakeBenchmark(count: 8, pairedIDs: true)
+        defer { bench.remove() }
+        let store = try ResultsStore(path: tempPath("mme.sqlite"))
+        let engine = FakeEngine()
+        let eval = Evaluator(engine: engine, store: store)
+        _ = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(limit: 3, metadata: harnessMetadata))
+        let full = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+        XCTAssertEqual(full.resumed, 3)
+        XCTAssertEqual(full.answered, 5)
+        XCTAssertEqual(engine.calls.count, 8, "the second question of a pair is not mistaken for done")
+        XCTAssertEqual(full.run.status, .complete)
+        let preds = try store.predictions(full.run.id)
+        XCTAssertEqual(preds.map(\.occurrence), [0, 1, 0, 1, 0, 1, 0, 1])
+        XCTAssertEqual(preds.map(\.prompt), try bench.adapter.items().map(\.answerPrompt))
+        XCTAssertEqual(Set(preds.map(\.answerID)).count, 8)
+
+        // Shards split pairs across files (round-robin over 3); the merge must reassemble them.
+        var paths: [String] = []
+        for i in 0..<3 {
+            let shard = try ShardSpec(index: i, count: 3)
+            let path = shard.databasePath(base: tempPath("mme.sqlite"))
+            paths.append(path)
+            _ = try Evaluator(engine: FakeEngine(), store: try ResultsStore(path: path))
+                .run(adapter: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
+        }
+        let out = tempPath("merged.sqlite")
+        let (report, _) = try RunScoring.mergeShards(output: out, shards: paths)
+        XCTAssertEqual(report.predictionsAdded, 8)
+        XCTAssertFalse(report.hasConflicts)
+        let merged = try ResultsStore(path: out)
+        let mergedPreds = try merged.predictions(XCTUnwrap(merged.run(key: full.run.key)).id)
+        XCTAssertEqual(mergedPreds.count, preds.count)
+        for (x, y) in zip(preds, mergedPreds) { XCTAssertEqual(x.differingFields(from: y), []) }
+    }
+
     func testRestartAnswersEverythingAgain() throws {
         let bench = try FakeBenchmark(count: 5)
         defer { bench.remove() }

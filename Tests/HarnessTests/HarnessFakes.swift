@@ -59,27 +59,22 @@ struct FakeBenchmark {
     let dir: URL
     let adapter: FakeAdapter
 
-    init(count: Int, missingImages: Set<Int> = [], stringIDs: Bool = false) throws {
+    /// `pairedIDs`: items 2k and 2k+1 share one string id, as MME's two questions per image do.
+    init(count: Int, missingImages: Set<Int> = [], stringIDs: Bool = false, pairedIDs: Bool = false) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)")
         let images = dir.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         var lines: [String] = []
         for i in 0..<count {
-            let qid = stringIDs || i % 3 == 2 ? "\"q\(i)\"" : "\(1000 + i)"
+            let qid = pairedIDs ? "\"pair\(i / 2).png\"" : (stringIDs || i % 3 == 2 ? "\"q\(i)\"" : "\(1000 + i)")
             lines.append("{\"question_id\": \(qid), \"image\": \"img\(i % 5).jpg\", \"text\": \"Question \(i)?\\nAnswer briefly.\"}")
         }
         for k in 0..<5 where !missingImages.contains(k) {
             try Data([0xFF, 0xD8]).write(to: images.appendingPathComponent("img\(k).jpg"))
         }
         try lines.joined(separator: "\n").write(to: dir.appendingPathComponent("questions.jsonl"), atomically: true, encoding: .utf8)
-        // DatasetSpec has no public memberwise initialiser; build it as the registry file would.
-        let specJSON = """
-            {"name": "fakebench", "title": "Fake", "split": "test", "questionFile": "questions.jsonl",
-             "annotationFiles": {}, "imageFolder": "images", "promptSuffix": "", "scorer": "fake",
-             "submissionFormat": "fake", "maxNewTokens": 16}
-            """
-        let spec = try JSONDecoder().decode(DatasetSpec.self, from: Data(specJSON.utf8))
-        adapter = FakeAdapter(spec: spec, dataRoot: dir)
+        adapter = FakeAdapter(spec: try makeSpec(name: "fakebench", questionFile: "questions.jsonl", imageFolder: "images"),
+                              dataRoot: dir)
     }
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
@@ -90,6 +85,14 @@ struct FakeScorer: BenchmarkScorer {
     func score(_ answers: [AnswerRecord]) throws -> ScoreReport {
         ScoreReport(benchmark: "fakebench", metrics: [Metric("answered", Double(answers.count))], headline: "answered")
     }
+}
+
+/// DatasetSpec has no public memberwise initialiser; build it as the registry file would.
+func makeSpec(name: String, questionFile: String, imageFolder: String) throws -> DatasetSpec {
+    let json: [String: Any] = ["name": name, "title": name, "split": "test", "questionFile": questionFile,
+                               "annotationFiles": [String: String](), "imageFolder": imageFolder, "promptSuffix": "",
+                               "scorer": name, "submissionFormat": name, "maxNewTokens": 16]
+    return try JSONDecoder().decode(DatasetSpec.self, from: JSONSerialization.data(withJSONObject: json))
 }
 
 let harnessMetadata = RunMetadata(toolVersion: "test", gitCommit: "0", host: "test")

@@ -50,6 +50,31 @@ final class ResultsStoreTests: XCTestCase {
         XCTAssertEqual(try store.predictions(run).map(\.questionID), [.int(7), .string("7"), .int(262144000)])
     }
 
+    func testARepeatedQuestionIDIsStoredPerOccurrence() throws {
+        // MME lists two questions per image under the same question_id.
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("mme.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata, expectedItems: 2)
+        let qid = QuestionID.string("code_reasoning/0020.png")
+        var first = samplePrediction(run: run, config: config, index: 0, qid: qid, output: "Yes")
+        var second = samplePrediction(run: run, config: config, index: 1, qid: qid, output: "No")
+        second.occurrence = 1
+        second.answerID = AnswerID.derive(runKey: config.key, questionID: qid, occurrence: 1)
+        XCTAssertNotEqual(first.answerID, second.answerID)
+        try store.record(first)
+        try store.record(second)
+        XCTAssertEqual(try store.doneItems(run), [ItemKey(qid), ItemKey(qid, occurrence: 1)])
+        XCTAssertEqual(try store.doneQuestionIDs(run), [qid])
+        XCTAssertEqual(try store.predictions(run).map(\.rawOutput), ["Yes", "No"])
+        XCTAssertEqual(try store.predictions(run).map(\.occurrence), [0, 1])
+        first.rawOutput = "again"
+        XCTAssertThrowsError(try store.record(first)) { XCTAssertEqual(($0 as? StoreError)?.kind, .duplicate) }
+        XCTAssertEqual(try store.finishRun(run).status, .complete)
+        XCTAssertEqual(ItemKey.keys(for: [.int(1), .string("a"), .int(1), .int(1)]),
+                       [ItemKey(.int(1)), ItemKey(.string("a")), ItemKey(.int(1), occurrence: 1), ItemKey(.int(1), occurrence: 2)])
+    }
+
     func testPredictionRoundTripsInQuestionFileOrder() throws {
         let dir = try TempDir()
         let store = try ResultsStore(path: dir.path("p.sqlite"))
@@ -80,7 +105,7 @@ final class ResultsStoreTests: XCTestCase {
         let store = try ResultsStore(path: dir.path("e.sqlite"))
         let config = sampleConfig()
         let run = try store.beginRun(config, metadata: testMetadata, expectedItems: 2)
-        try store.recordError(run: run, questionID: .string("q1"), itemIndex: 1, message: "image missing")
+        try store.recordError(run: run, item: ItemKey(.string("q1")), itemIndex: 1, message: "image missing")
         try store.record(samplePrediction(run: run, config: config, index: 0))
         var info = try store.finishRun(run)
         XCTAssertEqual(info.status, .incomplete)
