@@ -133,6 +133,11 @@ public final class Evaluator {
                 try store.record(prediction)
                 consecutive = 0
                 progress.advance()
+            } catch let e as StoreError where e.kind == .duplicate {
+                // Another process evaluating the same run in this database stored the item first;
+                // greedy decoding makes its answer the same as ours would have been.
+                consecutive = 0
+                progress.advance()
             } catch let e as StoreError {
                 // The database itself failing is not an item problem: stop, keeping what is stored.
                 _ = progress.finish()

@@ -80,6 +80,58 @@ final class EvaluatorTests: XCTestCase {
         for (x, y) in zip(preds, mergedPreds) { XCTAssertEqual(x.differingFields(from: y), []) }
     }
 
+    func testLiveProgressIsDrawnOnlyWhenAskedAndTheSummaryCountsItems() throws {
+        let bench = try FakeBenchmark(count: 3)
+        defer { bench.remove() }
+        let store = try ResultsStore(path: tempPath("p.sqlite"))
+        var out: [String] = []
+        let live = try Evaluator(engine: FakeEngine(), store: store).run(
+            adapter: bench.adapter, settings: settings,
+            options: EvalOptions(limit: 2, liveProgress: true, metadata: harnessMetadata, write: { out.append($0) }))
+        XCTAssertTrue(out.contains { $0.hasPrefix("\r\u{1B}[2K") && $0.contains("2/2") }, "\(out)")
+        XCTAssertTrue(live.summaryLine.hasPrefix("fakebench vispruner t64 r0.5: 2 items (2 answered, 0 resumed)"), live.summaryLine)
+        out = []
+        let quiet = try Evaluator(engine: FakeEngine(), store: store).run(
+            adapter: bench.adapter, settings: settings,
+            options: EvalOptions(liveProgress: false, metadata: harnessMetadata, write: { out.append($0) }))
+        XCTAssertEqual(out, [])
+        XCTAssertTrue(quiet.summaryLine.contains("3 items (1 answered, 2 resumed)"), quiet.summaryLine)
+    }
+
+    func testAnItemStoredMeanwhileByAnotherProcessIsNotAnError() throws {
+        let bench = try FakeBenchmark(count: 3)
+        defer { bench.remove() }
+        let path = tempPath("race.sqlite")
+        let store = try ResultsStore(path: path)
+        // The engine stores item 1 through a second connection while "thinking" about item 1,
+        // as a concurrent process on the same run would.
+        final class RacingEngine: AnswerEngine {
+            let inner = FakeEngine()
+            var modelID: String { inner.modelID }
+            var fingerprint: String { inner.fingerprint }
+            var hook: ((AnswerRequest) throws -> Void)?
+            func answer(_ request: AnswerRequest) throws -> EngineAnswer {
+                try hook?(request)
+                return try inner.answer(request)
+            }
+        }
+        let engine = RacingEngine()
+        let other = try ResultsStore(path: path)
+        let items = try bench.adapter.items()
+        engine.hook = { request in
+            guard request.prompt == items[1].prompt else { return }
+            let run = try XCTUnwrap(other.runs().first)
+            try other.record(PredictionRecord(runID: run.id, questionID: items[1].questionID, itemIndex: 1, prompt: items[1].answerPrompt,
+                                              rawOutput: "x", parsedAnswer: "x", answerID: "a", visualTokens: 1, generatedTokens: 1,
+                                              kept: [], timings: StageTimings()))
+        }
+        let summary = try Evaluator(engine: engine, store: store)
+            .run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+        XCTAssertEqual(summary.failures.count, 0)
+        XCTAssertEqual(summary.run.status, .complete)
+        XCTAssertEqual(try store.predictions(summary.run.id).map(\.rawOutput)[1], "x", "the first writer's answer stays")
+    }
+
     func testRestartAnswersEverythingAgain() throws {
         let bench = try FakeBenchmark(count: 5)
         defer { bench.remove() }
