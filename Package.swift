@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries (headers + link flags); apt names for a fresh Debian machine.
@@ -41,9 +42,10 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
         .target(name: "Datasets"),
         .target(name: "Scoring", dependencies: ["Datasets"]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Datasets", "Scoring", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
             "Model", "Datasets", "Scoring", "Store", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Report", dependencies: ["Store", "Scoring", "Imaging"]),
         .executableTarget(name: "vispruner", dependencies: [
@@ -53,6 +55,8 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Child process for the store's kill-mid-write durability test.
+        .executableTarget(name: "store-writer", dependencies: ["Store", "Datasets"], path: "Tests/StoreWriter"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor", "TestSupport"],
                     exclude: ["Resources/TorchBin"]),  // torch.save fixtures, read in place by path
@@ -62,7 +66,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor", "Checkpoint", "Imaging", "Tokenizer", "Pruning", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Datasets", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Datasets", "Scoring", "store-writer", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["vispruner", "TestSupport"]),

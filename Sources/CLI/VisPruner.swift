@@ -13,6 +13,9 @@ struct VisPruner: ParsableCommand {
         subcommands: [
             PruneCommand.self,
             InfoCommand.self,
+            EvalCommand.self,
+            SweepCommand.self,
+            MergeCommand.self,
         ]
     )
 }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Store
+
+/// Where benchmark data lives; shared by eval, sweep and merge.
+struct DataRootOption: ParsableArguments {
+    @Option(name: .customLong("data-root"), help: "Benchmark data root (default: $VISPRUNER_DATA, else ./data).")
+    var dataRoot: String?
+
+    var url: URL {
+        let env = ProcessInfo.processInfo.environment["VISPRUNER_DATA"].flatMap { $0.isEmpty ? nil : $0 }
+        return URL(fileURLWithPath: dataRoot ?? env ?? "data")
+    }
+}
+
+enum CLIRuns {
+    /// Provenance for runs started by this binary (source checkout derived from this file's path).
+    static var metadata: RunMetadata {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return Provenance.current(toolVersion: ToolVersion.string, sourceDirectory: source)
+    }
+
+    /// Scores a stored run if the benchmark has a local scorer; returns lines to print.
+    static func score(store: ResultsStore, run: RunInfo, dataRoot: URL, allowIncomplete: Bool) throws -> [String] {
+        guard let scorer = try makeScorer(dataset: run.config.dataset, dataRoot: dataRoot) else {
+            return ["\(run.config.label): no local score for \(run.config.dataset) (submit the answers to its server)"]
+        }
+        let report = try RunScoring.score(store: store, run: run, scorer: scorer, allowIncomplete: allowIncomplete)
+        var lines = ["\(run.config.label): " + report.metrics.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")]
+        lines += report.notes.map { "  note: \($0)" }
+        return lines
+    }
+
+    /// The shard to run: `--shard`, else the Slurm job array task (announced), else none.
+    static func shard(flag: String?, ignoreSlurm: Bool, quiet: Bool) throws -> ShardSpec? {
+        let env = ignoreSlurm ? [:] : ProcessInfo.processInfo.environment
+        let spec = try ShardSpec.resolve(flag: flag, environment: env)
+        if flag == nil, let spec, !quiet {
+            printErr("shard \(spec) taken from the Slurm job array (SLURM_ARRAY_TASK_ID=\(env["SLURM_ARRAY_TASK_ID"] ?? "?"))")
+        }
+        return spec
+    }
+
+    static func printErr(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

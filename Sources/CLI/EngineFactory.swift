@@ -1,0 +1,25 @@
+import Foundation
+import Datasets
+import Harness
+import Scoring
+
+// Seams between the CLI and modules written separately. Each function below is a placeholder
+// that the lead replaces when the corresponding module lands; the eval/sweep/merge commands only
+// call these.
+
+/// SEAM (Model module): builds the native LLaVA engine for a checkpoint directory.
+func makeEngine(model: URL, visionTower: URL?) throws -> AnswerEngine {
+    throw HarnessError("engine not available yet: the native LLaVA engine is not wired into this build (model \(model.path))")
+}
+
+/// SEAM (Datasets registry): the adapter for a benchmark name (vqav2, gqa, mme, textvqa, pope, scienceqa)
+/// with paths resolved under `dataRoot`.
+func makeAdapter(dataset: String, dataRoot: URL) throws -> BenchmarkAdapter {
+    throw HarnessError("benchmark registry not available yet: cannot load dataset '\(dataset)' from \(dataRoot.path)")
+}
+
+/// SEAM (Scoring registry): the official-identical scorer for a benchmark, or nil when the benchmark
+/// has no local score (VQAv2 test-dev is scored by the EvalAI server).
+func makeScorer(dataset: String, dataRoot: URL) throws -> BenchmarkScorer? {
+    throw HarnessError("scorer registry not available yet: cannot score '\(dataset)'")
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Harness
+import Store
+
+/// `vispruner eval`: one model × benchmark × pruning setting, stored item by item (resumable).
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate one pruning setting on one benchmark, storing every answer (resumable, shardable).",
+        discussion: """
+        Re-running the same command resumes: items already in the results database are skipped. \
+        --shard I/N (0-based; or a Slurm job array, picked up from SLURM_ARRAY_TASK_*) evaluates items \
+        k with k mod N = I and writes <db>.shard-I-of-N.sqlite; combine shards with `vispruner merge`. \
+        Exit status: 0 all items answered, 3 some items failed (recorded; re-run to retry them), \
+        2 stopped after too many consecutive failures.
+        """)
+
+    @Option(help: "LLaVA checkpoint directory.") var model: String
+    @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory (default: as named in the checkpoint config).")
+    var visionTower: String?
+    @Option(help: "Benchmark: vqav2, gqa, mme, textvqa, pope, scienceqa.") var dataset: String
+    @OptionGroup var data: DataRootOption
+    @Option(help: "Pruning method ('none' feeds every visual token).") var method = "vispruner"
+    @Option(help: "Visual tokens kept (required unless --method none).") var tokens: Int?
+    @Option(help: "VisPruner important-token ratio.") var ratio = 0.5
+    @Option(help: "Seed for methods with randomness.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-new-tokens"), help: "Decoding length (default: the benchmark's, 128 or 1024).")
+    var maxNewTokens: Int?
+    @Option(help: "Evaluate only the first N items.") var limit: Int?
+    @Flag(help: "Discard this run's stored answers and start over.") var restart = false
+    @Option(help: "Evaluate shard I of N (0-based), e.g. 0/4.") var shard: String?
+    @Option(help: "Results database (shards add .shard-I-of-N).") var db = "results/results.sqlite"
+    @Option(name: .customLong("answers"), help: "Also write the answers file (LLaVA jsonl) here when the run is complete.")
+    var answersFile: String?
+    @Flag(inversion: .prefixedNo, help: "Score the run when it is complete.") var score = true
+    @Flag(name: .customLong("allow-incomplete"), help: "Score (and export) even with items missing.") var allowIncomplete = false
+    @Option(name: .customLong("max-consecutive-failures"), help: "Stop after this many failed items in a row (0: never).")
+    var maxConsecutiveFailures = 50
+    @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
+    var ignoreSlurm = false
+    @Flag(help: "No progress line or summary.") var quiet = false
+
+    func validate() throws {
+        if method != RunConfig.baselineMethod && tokens == nil {
+            throw ValidationError("--tokens is required for --method \(method) (use --method none for the unpruned baseline)")
+        }
+        if let tokens, tokens <= 0 { throw ValidationError("--tokens must be positive") }
+        if !(ratio >= 0 && ratio <= 1) { throw ValidationError("--ratio must be in [0, 1]") }
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+        if let maxNewTokens, maxNewTokens <= 0 { throw ValidationError("--max-new-tokens must be positive") }
+        if maxConsecutiveFailures < 0 { throw ValidationError("--max-consecutive-failures must not be negative") }
+    }
+
+    func run() throws {
+        let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
+        let dbPath = shardSpec?.databasePath(base: db) ?? db
+        let adapter = try makeAdapter(dataset: dataset, dataRoot: data.url)
+        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) })
+        let store = try ResultsStore(path: dbPath)
+        let settings = method == RunConfig.baselineMethod
+            ? EvalSettings.baseline(seed: seed, maxNewTokens: maxNewTokens)
+            : EvalSettings(method: method, tokens: tokens, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)
+        let options = EvalOptions(limit: limit, restart: restart, shard: shardSpec,
+                                  liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  maxConsecutiveFailures: maxConsecutiveFailures == 0 ? nil : maxConsecutiveFailures,
+                                  metadata: CLIRuns.metadata)
+        let summary = try Evaluator(engine: engine, store: store).run(adapter: adapter, settings: settings, options: options)
+        if !quiet {
+            CLIRuns.printErr(summary.summaryLine + " -> \(dbPath) (run \(summary.run.key.prefix(12)))")
+            for f in summary.failures.prefix(10) { CLIRuns.printErr("  failed \(f.questionID.jsonLiteral): \(f.message)") }
+            if summary.failures.count > 10 { CLIRuns.printErr("  ... and \(summary.failures.count - 10) more (stored as item errors)") }
+        }
+        let ready = summary.run.isComplete || allowIncomplete
+        if let answersFile, ready {
+            try AnswersFile.write(RunScoring.answerRecords(store: store, run: summary.run), to: URL(fileURLWithPath: answersFile))
+        }
+        if score && ready && shardSpec == nil {
+            for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: data.url, allowIncomplete: allowIncomplete) {
+                print(line)
+            }
+        }
+        if summary.aborted { throw ExitCode(2) }
+        if !summary.failures.isEmpty { throw ExitCode(3) }
+    }
+}

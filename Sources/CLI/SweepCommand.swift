@@ -1,0 +1,102 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Harness
+import Store
+
+/// `vispruner sweep`: a grid of models × benchmarks × methods × budgets × ratios (+ baselines).
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a grid of evaluations from flags or a sweep file (JSON or YAML), skipping finished runs.",
+        discussion: """
+        Sweep file keys: models, datasets, methods, tokens, ratios, baseline (default true), seed, \
+        max_new_tokens, limit. The unpruned baseline runs once per model × benchmark. Runs already \
+        complete in the database are skipped and listed; partial ones are resumed. --shard I/N (or a \
+        Slurm job array) applies to every run, each shard writing <db>.shard-I-of-N.sqlite.
+        """)
+
+    @Option(name: .customLong("sweep-file"), help: "Sweep file (.json, .yaml or .yml).") var sweepFile: String?
+    @Option(name: .customLong("model"), help: "Checkpoint directory (repeatable).") var models: [String] = []
+    @Option(name: .customLong("dataset"), help: "Benchmark (repeatable).") var datasets: [String] = []
+    @Option(name: .customLong("method"), help: "Pruning method (repeatable; default vispruner).") var methods: [String] = []
+    @Option(name: .customLong("tokens"), help: "Visual-token budget (repeatable).") var tokens: [Int] = []
+    @Option(name: .customLong("ratio"), help: "Important ratio (repeatable; default 0.5).") var ratios: [Double] = []
+    @Flag(name: .customLong("no-baseline"), help: "Skip the unpruned baseline runs.") var noBaseline = false
+    @Option(help: "Seed.") var seed: UInt64?
+    @Option(name: .customLong("max-new-tokens"), help: "Decoding length override.") var maxNewTokens: Int?
+    @Option(help: "Evaluate only the first N items of each benchmark.") var limit: Int?
+    @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory.") var visionTower: String?
+    @OptionGroup var data: DataRootOption
+    @Option(help: "Results database (shards add .shard-I-of-N).") var db = "results/sweep.sqlite"
+    @Option(help: "Evaluate shard I of N (0-based) of every run.") var shard: String?
+    @Flag(name: .customLong("dry-run"), help: "Print the expanded grid and exit.") var dryRun = false
+    @Flag(inversion: .prefixedNo, help: "Score each run when complete.") var score = true
+    @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
+    var ignoreSlurm = false
+    @Flag(help: "No progress line.") var quiet = false
+
+    func spec() throws -> SweepSpec {
+        if let sweepFile {
+            var s = try SweepSpec.load(URL(fileURLWithPath: sweepFile))
+            // Flags given next to a file refine it.
+            if !models.isEmpty { s.models = models }
+            if !datasets.isEmpty { s.datasets = datasets }
+            if !methods.isEmpty { s.methods = methods }
+            if !tokens.isEmpty { s.tokens = tokens }
+            if !ratios.isEmpty { s.ratios = ratios }
+            if noBaseline { s.baseline = false }
+            if let seed { s.seed = seed }
+            if let maxNewTokens { s.maxNewTokens = maxNewTokens }
+            if let limit { s.limit = limit }
+            try s.validate(file: sweepFile)
+            return s
+        }
+        let s = SweepSpec(models: models, datasets: datasets, methods: methods.isEmpty ? ["vispruner"] : methods,
+                          tokens: tokens, ratios: ratios.isEmpty ? [0.5] : ratios, baseline: !noBaseline,
+                          seed: seed ?? 0, maxNewTokens: maxNewTokens, limit: limit)
+        try s.validate(file: "command line")
+        return s
+    }
+
+    func run() throws {
+        let plan = SweepPlan(try spec())
+        if dryRun {
+            for job in plan.jobs { print(job.description) }
+            print("\(plan.jobs.count) runs")
+            return
+        }
+        let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
+        let dbPath = shardSpec?.databasePath(base: db) ?? db
+        let store = try ResultsStore(path: dbPath)
+        let root = data.url
+        let tower = visionTower.map { URL(fileURLWithPath: $0) }
+        let runner = SweepRunner(store: store,
+                                 makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower) },
+                                 makeAdapter: { try makeAdapter(dataset: $0, dataRoot: root) })
+        let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  metadata: CLIRuns.metadata)
+        var skipped = 0, ran = 0, withFailures = 0
+        _ = try runner.run(plan, options: options) { outcome in
+            switch outcome {
+            case .skipped(let job, _):
+                skipped += 1
+                if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
+            case .evaluated(let job, let summary):
+                ran += 1
+                if !summary.failures.isEmpty { withFailures += 1 }
+                if !quiet { CLIRuns.printErr(summary.summaryLine) }
+                guard score && summary.run.isComplete && shardSpec == nil else { return }
+                do {
+                    for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: root, allowIncomplete: false) {
+                        print(line)
+                    }
+                } catch {
+                    CLIRuns.printErr("\(job): not scored: \(error)")
+                }
+            }
+        }
+        CLIRuns.printErr("sweep: \(ran) runs evaluated, \(skipped) skipped as finished, \(withFailures) with failed items -> \(dbPath)")
+        if withFailures > 0 { throw ExitCode(3) }
+    }
+}

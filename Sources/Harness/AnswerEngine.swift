@@ -1,0 +1,66 @@
+import Foundation
+
+/// The seam between the harness and a model: anything that answers one benchmark item.
+/// The native LLaVA engine conforms; tests use fakes.
+public protocol AnswerEngine: AnyObject {
+    /// Model name written to answers files (`model_id`), e.g. the checkpoint directory "llava-v1.5-7b".
+    var modelID: String { get }
+    /// Identifies the exact weights (e.g. a hash of the config and tensor index); part of the run key.
+    var fingerprint: String { get }
+    /// Answers one item. Throwing fails only that item; the harness records the error and goes on.
+    func answer(_ request: AnswerRequest) throws -> EngineAnswer
+}
+
+/// One question for the engine.
+public struct AnswerRequest: Equatable, Sendable {
+    /// The image, or nil for text-only items.
+    public var imageURL: URL?
+    /// The user message after `<image>\n` (question text with its prompt suffix).
+    public var prompt: String
+    /// Visual-token budget; nil feeds every visual token (unpruned baseline).
+    public var tokens: Int?
+    /// VisPruner's important-token ratio.
+    public var ratio: Double
+    /// Pruning method key ("vispruner", or `RunConfig.baselineMethod` for none).
+    public var method: String
+    public var seed: UInt64
+    public var maxNewTokens: Int
+
+    public init(imageURL: URL?, prompt: String, tokens: Int?, ratio: Double, method: String, seed: UInt64, maxNewTokens: Int) {
+        self.imageURL = imageURL
+        self.prompt = prompt
+        self.tokens = tokens
+        self.ratio = ratio
+        self.method = method
+        self.seed = seed
+        self.maxNewTokens = maxNewTokens
+    }
+}
+
+/// The engine's answer to one request.
+public struct EngineAnswer: Equatable, Sendable {
+    /// Decoded output, special tokens skipped and stripped as the reference does.
+    public var text: String
+    public var generatedTokens: Int
+    /// Visual tokens actually fed to the language model after pruning.
+    public var visualTokensFed: Int
+    /// Kept visual-token indices, one list per image (or anyres crop).
+    public var kept: [[Int]]
+    /// Milliseconds per stage: load, preprocess, vision, prune, prefill, decode, total.
+    public var timings: [String: Double]
+
+    public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: [String: Double]) {
+        self.text = text
+        self.generatedTokens = generatedTokens
+        self.visualTokensFed = visualTokensFed
+        self.kept = kept
+        self.timings = timings
+    }
+}
+
+/// Errors from the harness, with a message fit to show the user as is.
+public struct HarnessError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

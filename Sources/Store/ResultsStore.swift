@@ -1,0 +1,351 @@
+import Foundation
+import GRDB
+import Datasets
+import Scoring
+
+/// The SQLite results database: runs, one prediction per answered item, item errors, and scores.
+///
+/// Opened in WAL mode with a busy timeout so that several processes can write to the same file.
+/// Every write is one IMMEDIATE transaction, so a process killed at any instant leaves a valid
+/// database holding exactly the items whose `record` call returned.
+///
+/// Safe to share between threads: GRDB's `DatabaseQueue` serialises all access.
+public final class ResultsStore: @unchecked Sendable {
+    /// The database file.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// How long a writer waits for another process's lock before failing.
+    public static let busyTimeout: TimeInterval = 60
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// `readonly` opens an existing file without migrating it.
+    public init(path: String, readonly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.readonly = readonly
+        config.busyMode = .timeout(Self.busyTimeout)
+        config.foreignKeysEnabled = true
+        if !readonly { config.journalMode = .wal }
+        do {
+            if !readonly {
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            }
+            queue = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw StoreError(.io, "\(path): cannot open results database: \(error)")
+        }
+        if readonly {
+            let hasRuns = try wrap { try queue.read { try $0.tableExists("runs") } }
+            guard hasRuns else { throw StoreError(.corrupt, "\(path): not a results database (no 'runs' table)") }
+        } else {
+            try migrate()
+        }
+    }
+
+    /// Two processes opening a new file at once may both try to create the tables; the loser's
+    /// transaction rolls back and a retry then sees the schema already applied.
+    private func migrate() throws {
+        // A file written by a newer tool has migrations this build does not know; writing to it
+        // could break that tool's invariants.
+        let superseded = try wrap { try queue.read { try StoreSchema.migrator.hasBeenSuperseded($0) } }
+        guard !superseded else {
+            throw StoreError(.refused, "\(path): created by a newer vispruner (unknown schema migrations); refusing to write to it")
+        }
+        var lastError: Error?
+        for attempt in 0..<5 {
+            do {
+                try StoreSchema.migrator.migrate(queue)
+                return
+            } catch {
+                lastError = error
+                usleep(useconds_t(20_000 * (attempt + 1)))
+            }
+        }
+        throw StoreError(.io, "\(path): cannot create or upgrade the schema: \(lastError.map { "\($0)" } ?? "unknown error")")
+    }
+
+    // MARK: - Runs
+
+    /// Returns the run for `config`, creating it if this database has none. An existing run keeps
+    /// its provenance; `expectedItems`, when given, replaces the stored count, and a finished run
+    /// goes back to `running` (resuming it).
+    public func beginRun(_ config: RunConfig, metadata: RunMetadata, expectedItems: Int? = nil) throws -> RunID {
+        let key = config.key
+        return try write { db in
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key]) {
+                try db.execute(sql: """
+                    UPDATE runs SET status = 'running', finished_at = NULL,
+                        expected_items = COALESCE(?, expected_items) WHERE id = ?
+                    """, arguments: [expectedItems, id])
+                return RunID(id)
+            }
+            try Self.insertRun(db, config: config, metadata: metadata, startedAt: Date(), finishedAt: nil,
+                               status: .running, expectedItems: expectedItems)
+            return RunID(db.lastInsertedRowID)
+        }
+    }
+
+    static func insertRun(_ db: Database, config: RunConfig, metadata: RunMetadata, startedAt: Date,
+                          finishedAt: Date?, status: RunStatus, expectedItems: Int?) throws {
+        try db.execute(sql: """
+            INSERT INTO runs (run_key, config_json, model_id, checkpoint_fingerprint, method, tokens,
+                important_ratio, dataset, split, max_new_tokens, seed, tool_version, git_commit, host,
+                started_at, finished_at, status, expected_items)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [config.key, config.canonicalJSON, config.modelID, config.checkpointFingerprint,
+                             config.method, config.tokens, config.ratio.isFinite ? config.ratio : 0,
+                             config.dataset, config.split, config.maxNewTokens, Int64(bitPattern: config.seed),
+                             metadata.toolVersion, metadata.gitCommit, metadata.host, startedAt, finishedAt,
+                             status.rawValue, expectedItems])
+    }
+
+    /// Marks the run finished: `complete` when every expected item is present, else `incomplete`
+    /// (or `failed` when `failed` is set). Returns the updated run.
+    @discardableResult
+    public func finishRun(_ run: RunID, failed: Bool = false) throws -> RunInfo {
+        try write { db in
+            guard let info = try Self.fetchRun(db, id: run, path: path) else {
+                throw StoreError(.notFound, "\(path): no run with id \(run)")
+            }
+            let status: RunStatus = failed ? .failed : (info.isComplete ? .complete : .incomplete)
+            try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, Date(), run.rawValue])
+        }
+        guard let info = try self.run(run) else { throw StoreError(.notFound, "\(path): no run with id \(run)") }
+        return info
+    }
+
+    /// Deletes the run's predictions, errors and scores (for `--restart`) and marks it running.
+    public func resetRun(_ run: RunID) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM predictions WHERE run_id = ?", arguments: [run.rawValue])
+            try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ?", arguments: [run.rawValue])
+            try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [run.rawValue])
+            try db.execute(sql: "UPDATE runs SET status = 'running', finished_at = NULL, started_at = ? WHERE id = ?",
+                           arguments: [Date(), run.rawValue])
+        }
+    }
+
+    public func run(_ id: RunID) throws -> RunInfo? {
+        try read { db in try Self.fetchRun(db, id: id, path: path) }
+    }
+
+    /// The run whose config has this key, if this database holds it.
+    public func run(key: String) throws -> RunInfo? {
+        try read { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key]) else { return nil }
+            return try Self.fetchRun(db, id: RunID(id), path: path)
+        }
+    }
+
+    /// All runs, oldest first.
+    public func runs() throws -> [RunInfo] {
+        try read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id").compactMap {
+                try Self.fetchRun(db, id: RunID($0), path: path)
+            }
+        }
+    }
+
+    static func fetchRun(_ db: Database, id: RunID, path: String) throws -> RunInfo? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT r.*, (SELECT COUNT(*) FROM predictions p WHERE p.run_id = r.id) AS done,
+                   (SELECT COUNT(*) FROM item_errors e WHERE e.run_id = r.id) AS errs
+            FROM runs r WHERE r.id = ?
+            """, arguments: [id.rawValue]) else { return nil }
+        let json: String = row["config_json"]
+        let config: RunConfig
+        do { config = try RunConfig.decode(json: json) } catch {
+            throw StoreError(.corrupt, "\(path): run \(id): config_json is not a valid run config: \(error)")
+        }
+        let statusText: String = row["status"]
+        guard let status = RunStatus(rawValue: statusText) else {
+            throw StoreError(.corrupt, "\(path): run \(id): unknown status '\(statusText)'")
+        }
+        guard let started: Date = row["started_at"] else {
+            throw StoreError(.corrupt, "\(path): run \(id): started_at is not a date")
+        }
+        return RunInfo(id: id, key: row["run_key"], config: config,
+                       metadata: RunMetadata(toolVersion: row["tool_version"], gitCommit: row["git_commit"], host: row["host"]),
+                       startedAt: started, finishedAt: row["finished_at"], status: status,
+                       expectedItems: row["expected_items"], doneItems: row["done"], errorItems: row["errs"])
+    }
+
+    // MARK: - Items
+
+    /// Ids that have a prediction in this run. With repeated ids (MME) an id is listed once any
+    /// of its items is done; resuming uses `doneItems`, which tells them apart.
+    public func doneQuestionIDs(_ run: RunID) throws -> Set<QuestionID> {
+        Set(try doneItems(run).map(\.questionID))
+    }
+
+    /// Items that already have a prediction in this run (what a resumed run skips).
+    public func doneItems(_ run: RunID) throws -> Set<ItemKey> {
+        try read { db in
+            var keys = Set<ItemKey>()
+            let rows = try Row.fetchCursor(db, sql: "SELECT question_id, occurrence FROM predictions WHERE run_id = ?",
+                                           arguments: [run.rawValue])
+            while let row = try rows.next() {
+                keys.insert(ItemKey(try Self.questionID(row[0], path: path), occurrence: row[1]))
+            }
+            return keys
+        }
+    }
+
+    /// Stores one prediction in its own transaction and clears any earlier error for the item.
+    /// Throws `StoreError(.duplicate)` if the item already has a prediction in this run.
+    public func record(_ p: PredictionRecord) throws {
+        try write { db in
+            if try Self.exists(db, run: p.runID, item: p.key) {
+                throw StoreError(.duplicate, "\(path): run \(p.runID) already has a prediction for question \(p.key)")
+            }
+            try Self.insertPrediction(db, p, createdAt: Date())
+            try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ? AND question_id = ? AND occurrence = ?",
+                           arguments: [p.runID.rawValue, Self.dbValue(p.questionID), p.occurrence])
+        }
+    }
+
+    static func exists(_ db: Database, run: RunID, item: ItemKey) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM predictions WHERE run_id = ? AND question_id = ? AND occurrence = ?)
+            """, arguments: [run.rawValue, dbValue(item.questionID), item.occurrence]) ?? false
+    }
+
+    static func insertPrediction(_ db: Database, _ p: PredictionRecord, createdAt: Date) throws {
+        let t = p.timings
+        try db.execute(sql: """
+            INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
+                answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
+                prune_ms, prefill_ms, decode_ms, total_ms, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
+                             p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
+                             t.load, t.preprocess, t.vision, t.prune, t.prefill, t.decode, t.total, createdAt])
+    }
+
+    /// Records that an item failed (replacing an earlier error for it); the item stays not done.
+    public func recordError(run: RunID, item: ItemKey, itemIndex: Int, message: String) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO item_errors (run_id, question_id, occurrence, item_index, message, at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run.rawValue, Self.dbValue(item.questionID), item.occurrence, itemIndex, message, Date()])
+        }
+    }
+
+    /// Items of the run whose last attempt failed, in question-file order.
+    public func errors(_ run: RunID) throws -> [ItemError] {
+        try read { db in try Self.fetchErrors(db, run: run, path: path) }
+    }
+
+    static func fetchErrors(_ db: Database, run: RunID, path: String) throws -> [ItemError] {
+        try Row.fetchAll(db, sql: "SELECT * FROM item_errors WHERE run_id = ? ORDER BY item_index",
+                         arguments: [run.rawValue]).map { row in
+            ItemError(questionID: try questionID(row["question_id"], path: path), occurrence: row["occurrence"],
+                      itemIndex: row["item_index"],
+                      message: row["message"], at: row["at"] ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    /// The run's predictions in question-file order.
+    public func predictions(_ run: RunID) throws -> [PredictionRecord] {
+        try read { db in try Self.fetchPredictions(db, run: run, path: path) }
+    }
+
+    static func fetchPredictions(_ db: Database, run: RunID, path: String) throws -> [PredictionRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
+                         arguments: [run.rawValue]).map { try prediction(from: $0, path: path) }
+    }
+
+    static func prediction(from row: Row, path: String) throws -> PredictionRecord {
+        let qid = try questionID(row["question_id"], path: path)
+        let keptText: String = row["kept_json"]
+        guard let kept = try? JSONDecoder().decode([[Int]].self, from: Data(keptText.utf8)) else {
+            throw StoreError(.corrupt, "\(path): prediction for question \(qid.jsonLiteral): kept_json is not a list of index lists")
+        }
+        return PredictionRecord(
+            runID: RunID(row["run_id"]), questionID: qid, itemIndex: row["item_index"], prompt: row["prompt"],
+            rawOutput: row["raw_output"], parsedAnswer: row["parsed_answer"], answerID: row["answer_id"],
+            visualTokens: row["visual_tokens"], generatedTokens: row["generated_tokens"], kept: kept,
+            timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
+                                  prune: row["prune_ms"], prefill: row["prefill_ms"], decode: row["decode_ms"],
+                                  total: row["total_ms"]),
+            occurrence: row["occurrence"])
+    }
+
+    // MARK: - Scores
+
+    /// Replaces the run's scores with `metrics` (kept in the given order).
+    public func setScores(_ run: RunID, _ metrics: [Metric]) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [run.rawValue])
+            for (i, m) in metrics.enumerated() {
+                try db.execute(sql: "INSERT OR REPLACE INTO scores (run_id, metric, value, position) VALUES (?, ?, ?, ?)",
+                               arguments: [run.rawValue, m.name, m.value, i])
+            }
+        }
+    }
+
+    public func scores(_ run: RunID) throws -> [Metric] {
+        try read { db in try Self.fetchScores(db, run: run) }
+    }
+
+    static func fetchScores(_ db: Database, run: RunID) throws -> [Metric] {
+        try Row.fetchAll(db, sql: "SELECT metric, value FROM scores WHERE run_id = ? ORDER BY position, metric",
+                         arguments: [run.rawValue]).map { Metric($0["metric"], $0["value"]) }
+    }
+
+    // MARK: - Maintenance
+
+    /// `PRAGMA integrity_check` lines; `["ok"]` for a sound file.
+    public func integrityCheck() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    // MARK: - Helpers
+
+    static func dbValue(_ id: QuestionID) -> DatabaseValue {
+        switch id {
+        case .int(let v): return v.databaseValue
+        case .string(let s): return s.databaseValue
+        }
+    }
+
+    static func questionID(_ value: DatabaseValue, path: String) throws -> QuestionID {
+        switch value.storage {
+        case .int64(let v): return .int(v)
+        case .string(let s): return .string(s)
+        default: throw StoreError(.corrupt, "\(path): a question_id is neither an integer nor text")
+        }
+    }
+
+    static func keptJSON(_ kept: [[Int]]) -> String {
+        "[" + kept.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try wrap {
+            try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError(.io, "\(path): transaction produced no result") }
+                return result
+            }
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try wrap { try queue.read(body) }
+    }
+
+    func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as StoreError { throw e } catch {
+            throw StoreError(.io, "\(path): \(error)")
+        }
+    }
+}

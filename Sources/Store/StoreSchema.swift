@@ -1,0 +1,79 @@
+import GRDB
+
+/// Table layout, versioned with GRDB's `DatabaseMigrator`. Add new migrations at the end;
+/// never edit a shipped one (existing result files were created with it).
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY,
+                    run_key TEXT NOT NULL UNIQUE,
+                    config_json TEXT NOT NULL,
+                    model_id TEXT NOT NULL,
+                    checkpoint_fingerprint TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    tokens INTEGER,
+                    important_ratio REAL NOT NULL,
+                    dataset TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    max_new_tokens INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    tool_version TEXT NOT NULL,
+                    git_commit TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete', 'failed')),
+                    expected_items INTEGER
+                );
+                -- question_id is declared without a type so SQLite keeps each value's own storage
+                -- class: integer ids stay INTEGER, string ids stay TEXT (7 and '7' are different ids).
+                -- An item is (question_id, occurrence): MME asks two questions per image under one
+                -- question_id, so occurrence counts earlier items with the same id in the question file.
+                CREATE TABLE predictions (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    question_id NOT NULL CHECK (typeof(question_id) IN ('integer', 'text')),
+                    occurrence INTEGER NOT NULL DEFAULT 0 CHECK (occurrence >= 0),
+                    item_index INTEGER NOT NULL,
+                    prompt TEXT NOT NULL,
+                    raw_output TEXT NOT NULL,
+                    parsed_answer TEXT NOT NULL,
+                    answer_id TEXT NOT NULL,
+                    visual_tokens INTEGER NOT NULL,
+                    generated_tokens INTEGER NOT NULL,
+                    kept_json TEXT NOT NULL,
+                    load_ms REAL NOT NULL,
+                    preprocess_ms REAL NOT NULL,
+                    vision_ms REAL NOT NULL,
+                    prune_ms REAL NOT NULL,
+                    prefill_ms REAL NOT NULL,
+                    decode_ms REAL NOT NULL,
+                    total_ms REAL NOT NULL,
+                    created_at TEXT NOT NULL,
+                    UNIQUE (run_id, question_id, occurrence)
+                );
+                CREATE INDEX predictions_by_order ON predictions(run_id, item_index);
+                CREATE TABLE item_errors (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    question_id NOT NULL CHECK (typeof(question_id) IN ('integer', 'text')),
+                    occurrence INTEGER NOT NULL DEFAULT 0,
+                    item_index INTEGER NOT NULL,
+                    message TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    PRIMARY KEY (run_id, question_id, occurrence)
+                );
+                CREATE TABLE scores (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    metric TEXT NOT NULL,
+                    value REAL NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, metric)
+                );
+                """)
+        }
+        return m
+    }
+}

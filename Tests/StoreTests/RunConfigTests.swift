@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+import Datasets
+@testable import Store
+
+final class RunConfigTests: XCTestCase {
+    func testSHA256MatchesStandardVectors() {
+        // FIPS 180-4 example messages.
+        XCTAssertEqual(SHA256Digest.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256Digest.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256Digest.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    func testCanonicalJSONHasSortedKeysAndExplicitNull() throws {
+        let json = sampleConfig(tokens: nil).canonicalJSON
+        XCTAssertTrue(json.contains("\"tokens\":null"), json)
+        let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]).keys.sorted()
+        // The text lists keys in sorted order.
+        var lastPos = json.startIndex
+        for k in keys {
+            let r = try XCTUnwrap(json.range(of: "\"\(k)\":"), k)
+            XCTAssertGreaterThanOrEqual(r.lowerBound, lastPos, "key \(k) out of order in \(json)")
+            lastPos = r.lowerBound
+        }
+    }
+
+    func testKeyIsStableAndSensitiveToEveryOutputChangingField() throws {
+        let base = sampleConfig()
+        XCTAssertEqual(base.key, sampleConfig().key)
+        XCTAssertEqual(base.key.count, 64)
+        let decoded = try RunConfig.decode(json: base.canonicalJSON)
+        XCTAssertEqual(decoded, base)
+        XCTAssertEqual(decoded.key, base.key)
+        var variants: [RunConfig] = []
+        var c = base; c.tokens = 128; variants.append(c)
+        c = base; c.ratio = 0.25; variants.append(c)
+        c = base; c.method = "fastv"; variants.append(c)
+        c = base; c.checkpointFingerprint = "other"; variants.append(c)
+        c = base; c.modelID = "llava-v1.5-13b"; variants.append(c)
+        c = base; c.seed = 1; variants.append(c)
+        c = base; c.maxNewTokens = 1024; variants.append(c)
+        c = base; c.split = "val"; variants.append(c)
+        c = base; c.extra = ["conv_mode": "vicuna_v1"]; variants.append(c)
+        XCTAssertEqual(Set(variants.map(\.key) + [base.key]).count, variants.count + 1)
+    }
+
+    func testAnswerIDIsShortUUIDShapedAndDeterministic() {
+        let key = sampleConfig().key
+        let a = AnswerID.derive(runKey: key, questionID: .int(7))
+        XCTAssertEqual(a.count, 22)
+        XCTAssertTrue(a.allSatisfy { AnswerID.alphabet.contains($0) })
+        XCTAssertEqual(a, AnswerID.derive(runKey: key, questionID: .int(7)))
+        XCTAssertNotEqual(a, AnswerID.derive(runKey: key, questionID: .string("7")))
+        XCTAssertNotEqual(a, AnswerID.derive(runKey: sampleConfig(tokens: 128).key, questionID: .int(7)))
+    }
+}
