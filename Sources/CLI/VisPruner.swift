@@ -16,6 +16,7 @@ struct VisPruner: ParsableCommand {
             EvalCommand.self,
             SweepCommand.self,
             MergeCommand.self,
+            ReportCommand.self,
         ]
     )
 }

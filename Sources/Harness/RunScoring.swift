@@ -27,7 +27,10 @@ public enum RunScoring {
                 """)
         }
         let report = try scorer.score(answerRecords(store: store, run: run))
-        try store.setScores(run.id, report.metrics)
+        // The headline is stored under a fixed name too, so reports need no per-benchmark knowledge.
+        var metrics = report.metrics.filter { $0.name != Metric.headlineName }
+        if let h = report.headlineValue { metrics.append(Metric(Metric.headlineName, h)) }
+        try store.setScores(run.id, metrics)
         return report
     }
 

@@ -6,6 +6,9 @@ public struct Metric: Equatable, Sendable, Codable {
     public var name: String
     public var value: Double
     public init(_ name: String, _ value: Double) { self.name = name; self.value = value }
+
+    /// Name under which a run's headline metric (the one papers report) is stored beside the others.
+    public static let headlineName = "headline"
 }
 
 /// What a scorer produced for one answers set.
