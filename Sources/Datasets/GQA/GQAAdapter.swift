@@ -47,6 +47,8 @@ public struct GQAQuestions: Sendable {
         /// `types.structural` (query/verify/logic/choose/compare) and `types.semantic`.
         public var structural: String
         public var semantic: String
+        /// `types.detailed` (validity/plausibility treat "...Common" questions specially).
+        public var detailed: String
         /// `groups.global`, nil when JSON null.
         public var globalGroup: String?
         /// "operation: argument" of each semantic step (for the steps count).
@@ -73,8 +75,8 @@ public struct GQAQuestions: Sendable {
                 return s
             }
             guard let types = q["types"] as? [String: Any], let structural = types["structural"] as? String,
-                  let semantic = types["semantic"] as? String else {
-                throw DatasetError(file: url.path, field: "\(id).types", "missing structural/semantic type")
+                  let semantic = types["semantic"] as? String, let detailed = types["detailed"] as? String else {
+                throw DatasetError(file: url.path, field: "\(id).types", "missing structural/semantic/detailed type")
             }
             let groups = q["groups"] as? [String: Any]
             let steps = (q["semantic"] as? [[String: Any]] ?? []).map { step -> String in
@@ -85,7 +87,7 @@ public struct GQAQuestions: Sendable {
                 throw DatasetError(file: url.path, field: "\(id).isBalanced", "missing or not a boolean")
             }
             entries.append(Entry(id: id, question: try str("question"), imageID: try str("imageId"), answer: try str("answer"),
-                                 isBalanced: balanced, structural: structural, semantic: semantic,
+                                 isBalanced: balanced, structural: structural, semantic: semantic, detailed: detailed,
                                  globalGroup: groups?["global"] as? String, semanticSteps: steps))
         }
         return GQAQuestions(entries: entries)
