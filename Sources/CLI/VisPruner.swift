@@ -13,6 +13,9 @@ struct VisPruner: ParsableCommand {
         subcommands: [
             PruneCommand.self,
             InfoCommand.self,
+            ScoreCommand.self,
+            ExportCommand.self,
+            DatasetsCommand.self,
         ]
     )
 }

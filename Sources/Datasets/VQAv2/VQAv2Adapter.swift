@@ -21,6 +21,13 @@ public struct VQAv2Adapter: BenchmarkAdapter {
         }
     }
 
+    /// The val questions (`annotationFiles["val_questions"]`, original VQA format) that val-style
+    /// scoring covers.
+    public func valItems() throws -> [BenchmarkItem] {
+        let rel = spec.annotationFiles["val_questions"] ?? "vqav2/v2_OpenEnded_mscoco_val2014_questions.json"
+        return try Self.itemsFromOriginal(try resolve(rel), suffix: spec.promptSuffix)
+    }
+
     public func parseAnswer(_ output: String) -> String {
         EvalAIAnswerProcessor.normalize(output)
     }
