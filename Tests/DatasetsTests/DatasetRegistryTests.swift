@@ -22,7 +22,7 @@ final class DatasetRegistryTests: XCTestCase {
     func testDeclaredPathsResolveInSamplesRoot() throws {
         let root = try Fixtures.require("datasets-samples")
         for spec in try repoRegistry().specs {
-            var paths = [spec.questionFile, spec.imageFolder] + Array(spec.annotationFiles.values)
+            let paths = [spec.questionFile, spec.imageFolder] + Array(spec.annotationFiles.values)
             for p in paths {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: try SafePath.resolve(p, under: root).path), "\(spec.name): \(p)")
             }
