@@ -50,17 +50,20 @@ struct ExportCommand: ParsableCommand {
         let exporter = try ScorerRegistry.exporter(for: spec, dataRoot: root, format: format)
         let outDir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        if let vqa = exporter as? VQAv2Exporter {
-            // The conversion script's own summary line.
-            print(try vqa.summary(contents.records, errorLines: contents.badLines.count))
-        }
         let items = try? registry.adapter(for: spec.name, dataRoot: root).items()
-        for note in AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: items) {
-            print("note: \(note)")
+        let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: items)
+        let files: [URL]
+        if let vqa = exporter as? VQAv2Exporter {
+            // The conversion script's own summary line first, as it prints it.
+            let result = try vqa.exportWithSummary(contents.records, to: outDir, name: name ?? defaultName(),
+                                                   errorLines: contents.badLines.count)
+            print(result.summary)
+            files = result.files
+        } else {
+            files = try exporter.export(contents.records, to: outDir, name: name ?? defaultName())
         }
-        for url in try exporter.export(contents.records, to: outDir, name: name ?? defaultName()) {
-            print("wrote \(url.path)")
-        }
+        for note in notes { print("note: \(note)") }
+        for url in files { print("wrote \(url.path)") }
     }
 
     func defaultName() -> String {

@@ -24,17 +24,28 @@ public struct VQAv2Exporter: SubmissionExporter {
     /// The script's summary line: `total results: N, total split: M, error_line: E`
     /// (N = distinct answered ids, E = unparsable lines of the answers file).
     public func summary(_ answers: [AnswerRecord], errorLines: Int) throws -> String {
-        "total results: \(Set(answers.map(\.questionID)).count), total split: \(try testSplitIDs().count), error_line: \(errorLines)"
+        Self.summary(answers, splitCount: try testSplitIDs().count, errorLines: errorLines)
+    }
+
+    static func summary(_ answers: [AnswerRecord], splitCount: Int, errorLines: Int) -> String {
+        "total results: \(Set(answers.map(\.questionID)).count), total split: \(splitCount), error_line: \(errorLines)"
     }
 
     public func export(_ answers: [AnswerRecord], to directory: URL, name: String) throws -> [URL] {
+        try exportWithSummary(answers, to: directory, name: name, errorLines: 0).files
+    }
+
+    /// Writes the submission and returns the summary line too, reading the 447k-question split once.
+    public func exportWithSummary(_ answers: [AnswerRecord], to directory: URL, name: String,
+                                  errorLines: Int) throws -> (files: [URL], summary: String) {
         var results: [QuestionID: String] = [:]
         for r in answers { results[r.questionID] = r.text }
-        let objects: [[(String, PythonJSON.Value)]] = try testSplitIDs().map { id in
+        let split = try testSplitIDs()
+        let objects: [[(String, PythonJSON.Value)]] = split.map { id in
             [("question_id", .id(id)), ("answer", .string(results[id].map(EvalAIAnswerProcessor.normalize) ?? ""))]
         }
         let url = directory.appendingPathComponent("\(name).json")
         try PythonJSON.write(PythonJSON.array(objects), to: url)
-        return [url]
+        return ([url], Self.summary(answers, splitCount: split.count, errorLines: errorLines))
     }
 }
