@@ -66,15 +66,26 @@ enum AnswerNormalizationTables {
         return out
     }
 
+    private static let punctuationScalars = Set(punctuation.map { $0[0].value })
+
     /// Shared punctuation pass; `commaBetweenDigits` is the script's COMMA_STRIP test on the input.
+    /// The scripts replace each mark in turn (deleted when it touches a space in the ORIGINAL text or
+    /// when COMMA_STRIP matches, else turned into a space); every mark is one scalar and a replacement
+    /// never creates another mark, so one pass over the text gives the same result.
     static func processPunctuation(_ input: [Unicode.Scalar], commaBetweenDigits: Bool) -> [Unicode.Scalar] {
-        var out = input
         let space: Unicode.Scalar = " "
-        for p in punctuation {
-            if commaBetweenDigits || PythonText.contains(input, p + [space]) || PythonText.contains(input, [space] + p) {
-                out = PythonText.replace(out, p, [])
+        var besideSpace = Set<UInt32>()
+        for (i, c) in input.enumerated() where c == space {
+            if i > 0 { besideSpace.insert(input[i - 1].value) }
+            if i + 1 < input.count { besideSpace.insert(input[i + 1].value) }
+        }
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(input.count)
+        for c in input {
+            if punctuationScalars.contains(c.value) {
+                if !(commaBetweenDigits || besideSpace.contains(c.value)) { out.append(space) }
             } else {
-                out = PythonText.replace(out, p, [space])
+                out.append(c)
             }
         }
         return stripPeriods(out)

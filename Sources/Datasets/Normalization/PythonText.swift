@@ -69,12 +69,14 @@ public enum PythonText {
 
     /// `str.replace(old, new)` on scalar arrays (all non-overlapping occurrences, left to right).
     public static func replace(_ s: [Unicode.Scalar], _ old: [Unicode.Scalar], _ new: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        guard !old.isEmpty, s.count >= old.count else { return s }
+        // Most calls find nothing (21 punctuation passes per answer): return the input untouched.
+        guard !old.isEmpty, let first = firstMatch(s, old, from: 0) else { return s }
         var out: [Unicode.Scalar] = []
-        out.reserveCapacity(s.count)
-        var i = 0
+        out.reserveCapacity(s.count + new.count)
+        out.append(contentsOf: s[0..<first])
+        var i = first
         while i < s.count {
-            if i + old.count <= s.count, s[i] == old[0], Array(s[i..<(i + old.count)]) == old {
+            if matches(s, old, at: i) {
                 out.append(contentsOf: new)
                 i += old.count
             } else {
@@ -87,12 +89,19 @@ public enum PythonText {
 
     /// `needle in haystack` for scalar arrays.
     public static func contains(_ haystack: [Unicode.Scalar], _ needle: [Unicode.Scalar]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return true }
-        }
-        return false
+        needle.isEmpty || firstMatch(haystack, needle, from: 0) != nil
+    }
+
+    private static func matches(_ s: [Unicode.Scalar], _ needle: [Unicode.Scalar], at i: Int) -> Bool {
+        guard i + needle.count <= s.count else { return false }
+        for k in 0..<needle.count where s[i + k] != needle[k] { return false }
+        return true
+    }
+
+    private static func firstMatch(_ s: [Unicode.Scalar], _ needle: [Unicode.Scalar], from: Int) -> Int? {
+        guard s.count >= needle.count, from <= s.count - needle.count else { return nil }
+        for i in from...(s.count - needle.count) where s[i] == needle[0] && matches(s, needle, at: i) { return i }
+        return nil
     }
 
     /// Code-point equality, as Python's `==` on str (no canonical equivalence).
