@@ -17,6 +17,9 @@ struct VisPruner: ParsableCommand {
             SweepCommand.self,
             MergeCommand.self,
             ReportCommand.self,
+            ScoreCommand.self,
+            ExportCommand.self,
+            DatasetsCommand.self,
         ]
     )
 }

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Datasets
+import Scoring
+
+/// `vispruner export DATASET --answers FILE --data-root DIR --out DIR`.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the file(s) the benchmark's official tool or leaderboard server accepts.",
+        discussion: """
+        vqav2: EvalAI test-dev submission JSON over the full test2015 list; gqa: testdev_balanced_predictions.json \
+        for GQA's eval.py; textvqa: EvalAI submission JSON; mme: the eval_tool results folder; scienceqa: the \
+        result/output JSON files; pope: answers .jsonl. `--format answers-jsonl` writes LLaVA answers .jsonl for any benchmark.
+        """)
+
+    @Argument(help: "Benchmark name from datasets.json.")
+    var dataset: String
+
+    @Option(help: "LLaVA answers .jsonl file.")
+    var answers: String?
+
+    @Option(help: "Results database (with --run); not available yet.")
+    var db: String?
+
+    @Option(name: .customLong("run"), help: "Run id inside --db.")
+    var runID: String?
+
+    @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
+    var dataRoot: String?
+
+    @Option(help: "Output directory (created if needed).")
+    var out: String
+
+    @Option(help: "Experiment name used in file names (default: the answers file name, or its folder for merge.jsonl).")
+    var name: String?
+
+    @Option(help: "Output format instead of the benchmark's own (e.g. answers-jsonl).")
+    var format: String?
+
+    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
+    var datasets: String?
+
+    func run() throws {
+        let registry = try DatasetRegistry.load(explicit: datasets)
+        let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let spec = try registry.spec(named: dataset)
+        let input = try AnswersInput(answers: answers, db: db, run: runID)
+        let contents = try input.load()
+        let exporter = try ScorerRegistry.exporter(for: spec, dataRoot: root, format: format)
+        let outDir = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let items = try? registry.adapter(for: spec.name, dataRoot: root).items()
+        let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: items)
+        let files: [URL]
+        if let vqa = exporter as? VQAv2Exporter {
+            // The conversion script's own summary line first, as it prints it.
+            let result = try vqa.exportWithSummary(contents.records, to: outDir, name: name ?? defaultName(),
+                                                   errorLines: contents.badLines.count)
+            print(result.summary)
+            files = result.files
+        } else {
+            files = try exporter.export(contents.records, to: outDir, name: name ?? defaultName())
+        }
+        for note in notes { print("note: \(note)") }
+        for url in files { print("wrote \(url.path)") }
+    }
+
+    func defaultName() -> String {
+        guard let answers else { return runID ?? "answers" }
+        let url = URL(fileURLWithPath: answers)
+        let stem = url.deletingPathExtension().lastPathComponent
+        return stem == "merge" ? url.deletingLastPathComponent().lastPathComponent : stem
+    }
+}
