@@ -44,13 +44,19 @@ public enum AnswersFile {
         }
         guard let qidAny = obj["question_id"] else { throw DatasetError("missing field 'question_id'") }
         let qid: QuestionID
-        if let s = qidAny as? String { qid = .string(s) } else if let n = qidAny as? NSNumber, !isFloatingPoint(n), !(qidAny is Bool) {
+        if let s = qidAny as? String { qid = .string(s) } else if let n = qidAny as? NSNumber, !isFloatingPoint(n), !isBoolean(n) {
             qid = .int(n.int64Value)
         } else { throw DatasetError("field 'question_id' is neither an integer nor a string") }
         guard let text = obj["text"] as? String else { throw DatasetError("missing or non-string field 'text'") }
         let prompt = obj["prompt"] as? String ?? ""
         return AnswerRecord(questionID: qid, prompt: prompt, text: text,
                             answerID: obj["answer_id"] as? String ?? "", modelID: obj["model_id"] as? String ?? "")
+    }
+
+    /// `is Bool` is true for every NSNumber holding 0 or 1 on Linux (POPE's question_id 1 would be
+    /// refused); JSONSerialization marks real booleans with type "c".
+    static func isBoolean(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c"
     }
 
     static func isFloatingPoint(_ n: NSNumber) -> Bool {
