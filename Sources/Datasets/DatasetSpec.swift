@@ -20,6 +20,20 @@ public struct DatasetSpec: Codable, Equatable, Sendable {
     public var submissionFormat: String
     /// Greedy decoding length the reference script uses (128; ScienceQA 1024).
     public var maxNewTokens: Int
+
+    public init(name: String, title: String, split: String, questionFile: String, annotationFiles: [String: String],
+                imageFolder: String, promptSuffix: String, scorer: String, submissionFormat: String, maxNewTokens: Int) {
+        self.name = name
+        self.title = title
+        self.split = split
+        self.questionFile = questionFile
+        self.annotationFiles = annotationFiles
+        self.imageFolder = imageFolder
+        self.promptSuffix = promptSuffix
+        self.scorer = scorer
+        self.submissionFormat = submissionFormat
+        self.maxNewTokens = maxNewTokens
+    }
 }
 
 /// The registry file: `{"datasets": [DatasetSpec, ...]}`.
