@@ -64,6 +64,16 @@ final class MMEAdapterTests: XCTestCase {
         XCTAssertEqual(MMEAnswer.parse("No"), "no")
     }
 
+    /// The four-character window counts code points after lower-casing, as Python slices them.
+    func testParserCountsCodePoints() {
+        XCTAssertEqual(MMEAnswer.parse("no\u{301}"), "no")
+        XCTAssertEqual(MMEAnswer.parse("\u{301}\u{301}yes"), "other")
+        XCTAssertEqual(MMEAnswer.parse("ＹＥＳ"), "other")
+        XCTAssertEqual(MMEAnswer.parse("YES!"), "yes")
+        XCTAssertEqual(MMEAnswer.parse(""), "other")
+        XCTAssertEqual(MMEAnswer.parse(resultsField: "yes"), "yes")
+    }
+
     func testMissingGroundTruthFolderIsAClearError() {
         var spec = mmeSpec()
         spec.annotationFiles["ground_truth"] = "MME/nowhere"

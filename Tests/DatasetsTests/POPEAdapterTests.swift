@@ -53,6 +53,14 @@ final class POPEAdapterTests: XCTestCase {
         XCTAssertEqual(POPEAnswer.parse("Yes\nNo"), "yes")
     }
 
+    /// Python splits on code points: a combining mark after "." or " " does not hide the separator.
+    func testParserSplitsOnCodePointsNotGraphemes() {
+        XCTAssertEqual(POPEAnswer.parse("Yes.\u{301} No"), "yes")
+        XCTAssertEqual(POPEAnswer.parse("Yes \u{301}no"), "yes")
+        XCTAssertEqual(POPEAnswer.parse("Yes \u{301} no"), "no")
+        XCTAssertEqual(POPEAnswer.parse("Yes, \u{301}, No"), "no")
+    }
+
     func testMalformedLabelLineNamesFileAndLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pope-labels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

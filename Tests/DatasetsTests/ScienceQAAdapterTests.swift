@@ -69,6 +69,23 @@ final class ScienceQAAdapterTests: XCTestCase {
         XCTAssertEqual(cases, 180)
     }
 
+    func testOptionParsingSkipsOptionLikeContextLines() {
+        XCTAssertEqual(ScienceQAAdapter.options(in: "Context: A. first\nB. decoy\nWhich?\nA. x\nB. y"), ["x", "y"])
+        XCTAssertEqual(ScienceQAAdapter.options(in: "B. decoy\nA. x\nB. y\nC. z"), ["x", "y", "z"])
+        XCTAssertNil(ScienceQAAdapter.options(in: "Which?\nB. y"))
+        XCTAssertNil(ScienceQAAdapter.options(in: "No options here"))
+    }
+
+    func testParserEdgeCases() {
+        XCTAssertEqual(ScienceQAAnswer.parse("A\u{301}"), "FAILED")
+        XCTAssertEqual(ScienceQAAnswer.parse("The answer is Z."), "Z")
+        XCTAssertEqual(ScienceQAAnswer.predictionIndex("Z", choiceCount: 4), -1)
+        XCTAssertEqual(ScienceQAAnswer.predictionIndex("C", choiceCount: 2), -1)
+        XCTAssertEqual(ScienceQAAnswer.predictionIndex("B", choiceCount: 2), 1)
+        XCTAssertEqual(ScienceQAAnswer.parse("The answer is A\n"), "FAILED")
+        XCTAssertEqual(ScienceQAAnswer.parse("The answer is A.\nThe answer is A"), "A")
+    }
+
     func testMalformedQuestionFileNamesTheField() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqa-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
