@@ -30,6 +30,20 @@ final class MMEAdapterTests: XCTestCase {
         XCTAssertEqual(Set(items.map(\.category)), Set(MMEAdapter.perceptionTasks + MMEAdapter.cognitionTasks))
     }
 
+    /// Built from the release folder, the items are LLaVA's question lines (grouped by image).
+    func testReleaseFolderYieldsLLaVAsQuestions() throws {
+        let root = try Fixtures.require("datasets-samples")
+        let llava = try MMEAdapter(spec: mmeSpec(), dataRoot: root).items()
+        var spec = mmeSpec()
+        spec.questionFile = "MME/MME_Benchmark_release_version"
+        let built = try MMEAdapter(spec: spec, dataRoot: root).items()
+        XCTAssertEqual(built.count, llava.count)
+        for item in llava { XCTAssertTrue(built.contains(item), "\(item.questionID): \(item.prompt)") }
+        for k in stride(from: 0, to: built.count - 1, by: 2) {
+            XCTAssertEqual(built[k].questionID, built[k + 1].questionID, "the two questions of an image are adjacent")
+        }
+    }
+
     func testGroundTruthResolvesEveryQuestionInBothLayouts() throws {
         let root = try Fixtures.require("datasets-samples")
         let adapter = MMEAdapter(spec: mmeSpec(), dataRoot: root)

@@ -27,6 +27,20 @@ final class POPEAdapterTests: XCTestCase {
         }
     }
 
+    /// Built from the original label files, the items equal LLaVA's question file line for line.
+    func testOriginalLabelFilesYieldLLaVAsQuestionFile() throws {
+        let root = try Fixtures.require("datasets-samples")
+        let llava = try POPEAdapter(spec: popeSpec(), dataRoot: root).items()
+        for source in ["pope/coco", "pope/coco/"] {
+            var spec = popeSpec()
+            spec.questionFile = source
+            XCTAssertEqual(try POPEAdapter(spec: spec, dataRoot: root).items(), llava, source)
+        }
+        var one = popeSpec()
+        one.questionFile = "pope/coco/coco_pope_random.json"
+        XCTAssertEqual(try POPEAdapter(spec: one, dataRoot: root).items(), llava.filter { $0.category == "random" })
+    }
+
     func testLabelFilesAreJSONLinesPerSplit() throws {
         let root = try Fixtures.require("datasets-samples")
         let folder = try POPEAdapter(spec: popeSpec(), dataRoot: root).labelsFolder()

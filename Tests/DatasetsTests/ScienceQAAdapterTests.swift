@@ -39,6 +39,25 @@ final class ScienceQAAdapterTests: XCTestCase {
         }
     }
 
+    /// Built from problems.json, the items are the CQM-I questions. The samples' problems.json comes
+    /// from a public mirror whose hints differ for a few problems; those are recognised (the LLaVA text
+    /// does not contain that hint) and only counted.
+    func testProblemsJSONYieldsCQMIQuestions() throws {
+        let root = try Fixtures.require("datasets-samples")
+        let llava = try ScienceQAAdapter(spec: scienceQASpec(), dataRoot: root).items()
+        let adapter = ScienceQAAdapter(spec: scienceQASpec(questionFile: "scienceqa/problems.json"), dataRoot: root)
+        let built = try adapter.items()
+        let problems = try adapter.problems()
+        XCTAssertEqual(built.map(\.questionID), llava.map(\.questionID))
+        var differentSource = 0
+        for (b, l) in zip(built, llava) {
+            let hint = problems.problems[b.questionID.description]!.hint.replacingOccurrences(of: "  ", with: " ")
+            if !hint.isEmpty && !l.prompt.contains(hint) { differentSource += 1; continue }
+            XCTAssertEqual(b, l, "\(b.questionID)")
+        }
+        XCTAssertLessThanOrEqual(differentSource, 2)
+    }
+
     func testOptionsMatchProblemChoicesAndImagesExist() throws {
         let root = try Fixtures.require("datasets-samples")
         let adapter = ScienceQAAdapter(spec: scienceQASpec(questionFile: "scienceqa/llava_test_CQM-A.json"), dataRoot: root)

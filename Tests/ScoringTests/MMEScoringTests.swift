@@ -63,6 +63,20 @@ final class MMEScoringTests: XCTestCase {
         XCTAssertEqual(compared, 3 * 14 * 10)
     }
 
+    /// With the release folder as question source the scores and coverage are the same.
+    func testReleaseFolderAsQuestionSourceScoresTheSame() throws {
+        let root = try Fixtures.require("datasets-samples")
+        var spec = mmeSpec()
+        spec.questionFile = "MME/MME_Benchmark_release_version"
+        let viaRelease = try MMEScorer(spec: spec, dataRoot: root)
+        let viaLLaVA = try MMEScorer(spec: mmeSpec(), dataRoot: root)
+        for name in mmeAnswerFiles {
+            let a = try viaRelease.score(answers(name)), b = try viaLLaVA.score(answers(name))
+            XCTAssertEqual(a, b, name)
+            XCTAssertTrue(a.notes.isEmpty, "\(a.notes)")
+        }
+    }
+
     /// The printed totals and task scores of calculation.py's stdout, in Python float formatting.
     func testStdoutLinesMatch() throws {
         let root = try Fixtures.require("datasets-samples")

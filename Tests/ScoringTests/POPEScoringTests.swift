@@ -55,6 +55,17 @@ final class POPEScoringTests: XCTestCase {
         }
     }
 
+    /// With the original label files as question source the scores are the same.
+    func testLabelFolderAsQuestionSourceScoresTheSame() throws {
+        let root = try Fixtures.require("datasets-samples")
+        var spec = popeSpec()
+        spec.questionFile = "pope/coco"
+        for name in popeAnswerFiles {
+            XCTAssertEqual(try POPEScorer(spec: spec, dataRoot: root).score(answers(name)),
+                           try POPEScorer(spec: popeSpec(), dataRoot: root).score(answers(name)), name)
+        }
+    }
+
     /// The stdout of eval_pope.py, rebuilt from our results, equals the recorded one.
     func testStdoutMatches() throws {
         let root = try Fixtures.require("datasets-samples")

@@ -60,7 +60,7 @@ public struct MMEGroundTruth: Sendable {
                 for (index, rawLine) in pythonLines(text).enumerated() {
                     let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
                     if line.isEmpty { continue }
-                    let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                    let fields = CodePointText.split(line, "\t")
                     guard fields.count == 2 else {
                         throw DatasetError(file: url.path, line: index + 1,
                                            "expected 'question<TAB>answer', found \(fields.count) tab-separated fields")

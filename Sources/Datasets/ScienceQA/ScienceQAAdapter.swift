@@ -27,8 +27,14 @@ public struct ScienceQAAdapter: BenchmarkAdapter {
     /// Largest question file accepted (the real CQM-A file is about 3 MB).
     static let maxBytes = 1 << 28
 
+    /// Items in question-file order. `questionFile` may also name ScienceQA's original `problems.json`:
+    /// the image problems of the `pid_splits.json` test split (the CQM-I subset) are then turned into
+    /// LLaVA's CQM text — `Context: <hint>` (when there is one), the question, `A. …` option lines, double
+    /// spaces collapsed — and images `<id>/<image>`. LLaVA's converter for that file is not published, so
+    /// this rebuilds its observable format; prefer the LLaVA question file when you have it.
     public func items() throws -> [BenchmarkItem] {
         let url = try resolve(spec.questionFile)
+        if url.lastPathComponent == "problems.json" { return try itemsFromProblems(url) }
         let data = try YesNoQuestionFile.readData(url, limit: Self.maxBytes)
         let any: Any
         do { any = try JSONSerialization.jsonObject(with: data) } catch {
@@ -66,6 +72,25 @@ public struct ScienceQAAdapter: BenchmarkAdapter {
         return BenchmarkItem(questionID: .string(id), image: image, prompt: prompt,
                              answerPrompt: image == nil ? prompt : "<image>\n" + prompt,
                              category: "default", options: Self.options(in: qs))
+    }
+
+    func itemsFromProblems(_ url: URL) throws -> [BenchmarkItem] {
+        let problems = try ScienceQAProblems.load(url)
+        let ids = try (try? splitIDs(spec.split)) ?? splitIDs("test")
+        return try ids.compactMap { id in
+            guard let p = problems.problems[id] else {
+                throw DatasetError(file: url.path, field: id, "id from pid_splits.json is not in problems.json")
+            }
+            guard let image = p.image else { return nil }
+            guard p.choices.count <= ScienceQAAnswer.options.count else {
+                throw DatasetError(file: url.path, field: "\(id).choices", "more than \(ScienceQAAnswer.options.count) choices")
+            }
+            var text = p.hint.isEmpty ? "" : "Context: \(p.hint)\n"
+            text += p.question
+            for (i, c) in p.choices.enumerated() { text += "\n\(ScienceQAAnswer.options[i]). \(c)" }
+            text = CodePointText.replace(text, "  ", with: " ")
+            return makeItem(id: id, image: "\(id)/\(image)", humanTurn: "<image>\n" + text)
+        }
     }
 
     /// The trailing `A. …`, `B. …` lines of a question text, in order (nil when there are none).
