@@ -75,6 +75,34 @@ final class POPEAdapterTests: XCTestCase {
         XCTAssertEqual(POPEAnswer.parse("Yes, \u{301}, No"), "no")
     }
 
+    func testImagePathsLeavingTheImageFolderAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pope-escape-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pope/val2014"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lines = [#"{"question_id": 1, "image": "../../../etc/passwd", "text": "Is there a cat?", "category": "random"}"#,
+                     #"{"question_id": 2, "image": "/etc/passwd", "text": "Is there a cat?", "category": "random"}"#,
+                     #"{"question_id": 3, "image": "ok.jpg", "text": "Is there a cat?", "category": "random"}"#]
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("pope/llava_pope_test.jsonl"))
+        let adapter = POPEAdapter(spec: popeSpec(), dataRoot: dir)
+        let items = try adapter.items()
+        XCTAssertEqual(items.count, 3)
+        XCTAssertThrowsError(try adapter.imageURL(for: items[0]))
+        XCTAssertThrowsError(try adapter.imageURL(for: items[1]))
+        XCTAssertEqual(try adapter.imageURL(for: items[2])?.lastPathComponent, "ok.jpg")
+    }
+
+    func testMalformedQuestionLineNamesFileLineAndField() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pope-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pope"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = #"{"question_id": 1, "image": "a.jpg", "text": "Q", "category": "random"}"# + "\n\n"
+            + #"{"question_id": true, "image": "a.jpg", "text": "Q", "category": "random"}"# + "\n"
+        try Data(text.utf8).write(to: dir.appendingPathComponent("pope/llava_pope_test.jsonl"))
+        XCTAssertThrowsError(try POPEAdapter(spec: popeSpec(), dataRoot: dir).items()) { error in
+            XCTAssertTrue("\(error)".contains("llava_pope_test.jsonl:3 field 'question_id'"), "\(error)")
+        }
+    }
+
     func testMalformedLabelLineNamesFileAndLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pope-labels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
