@@ -137,6 +137,19 @@ final class MMEScoringTests: XCTestCase {
         XCTAssertThrowsError(try scorer.score(tabbed)) { error in
             XCTAssertTrue("\(error)".contains("code_reasoning.txt:1"), "\(error)")
         }
+        var broken = try answers("tricky-a")
+        broken[1].text = "no\nyes"
+        XCTAssertThrowsError(try scorer.score(broken)) { error in
+            XCTAssertTrue("\(error)".contains("code_reasoning.txt:3"), "\(error)")
+        }
+
+        // One question of an image unanswered: pairs are positional, so the note says the reference would stop.
+        var odd = try answers("llava-v1.5-13b-real")
+        odd.remove(at: odd.lastIndex { $0.questionID.description.hasPrefix("count/") }!)
+        let oddReport = try scorer.score(odd)
+        XCTAssertTrue(oddReport.notes.joined().contains("MME task count: 3 answers do not form image pairs"), "\(oddReport.notes)")
+        XCTAssertNotNil(oddReport["task.count.acc_plus"])
+
         XCTAssertThrowsError(try MMEExporter(spec: mmeSpec(), dataRoot: root)
             .export(records, to: FileManager.default.temporaryDirectory, name: "mme-bad-\(UUID().uuidString)"))
     }
