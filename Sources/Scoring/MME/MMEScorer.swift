@@ -1,0 +1,59 @@
+import Foundation
+import Datasets
+
+/// MME scores as MME's `calculation.py` computes them on the folder `convert_answer_to_mme.py`
+/// writes: per task acc, acc+ and score = 100·(acc + acc+); perception = sum of 10 task scores
+/// (max 2000), cognition = sum of 4 (max 800). Headline: `perception`.
+public struct MMEScorer: BenchmarkScorer {
+    public let spec: DatasetSpec
+    public let dataRoot: URL
+    public let groundTruth: MMEGroundTruth
+    /// The question file's (question id, text) pairs, to report unanswered and unknown answers.
+    let questions: [QuestionKey]
+
+    struct QuestionKey: Hashable { var id: QuestionID; var text: String }
+
+    public init(spec: DatasetSpec, dataRoot: URL) throws {
+        self.spec = spec
+        self.dataRoot = dataRoot
+        let adapter = MMEAdapter(spec: spec, dataRoot: dataRoot)
+        groundTruth = try adapter.groundTruth()
+        questions = try adapter.items().map { QuestionKey(id: $0.questionID, text: $0.answerPrompt) }
+    }
+
+    public func score(_ answers: [AnswerRecord]) throws -> ScoreReport {
+        var notes: [String] = []
+        let asked = Set(questions)
+        let answered = Set(answers.map { QuestionKey(id: $0.questionID, text: $0.prompt) })
+        let missing = asked.subtracting(answered).count
+        let extra = answered.subtracting(asked).count
+        if missing > 0 { notes.append("MME: \(missing) of \(asked.count) questions have no answer") }
+        if extra > 0 { notes.append("MME: \(extra) answers match no question of \(spec.questionFile) (by id and prompt)") }
+        if answers.count != answered.count {
+            notes.append("MME: \(answers.count - answered.count) duplicate answers (all are scored, as the reference does)")
+        }
+        let (files, unresolved) = MMEResultsFolder.taskFiles(answers, groundTruth: groundTruth)
+        if !unresolved.isEmpty {
+            notes.append("MME: \(unresolved.count) answers have no ground-truth question and were left out "
+                         + "(convert_answer_to_mme.py would stop on them)")
+        }
+        var tasks: [String: MMETaskMetrics] = [:]
+        for f in files {
+            tasks[f.task] = try MMECalculation.scoreTask(f.text, file: "\(f.task).txt")
+        }
+        return MMECalculation.report(tasks, notes: notes)
+    }
+
+    /// Scores an existing eval_tool results folder (`<task>.txt` files), as `calculation.py --results_dir` does.
+    public static func score(resultsFolder: URL) throws -> ScoreReport {
+        var tasks: [String: MMETaskMetrics] = [:]
+        for t in MMEAdapter.perceptionTasks + MMEAdapter.cognitionTasks {
+            let url = resultsFolder.appendingPathComponent(t + ".txt")
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let data = try YesNoQuestionFile.readData(url)
+            guard let text = String(data: data, encoding: .utf8) else { throw DatasetError(file: url.path, "not UTF-8 text") }
+            tasks[t] = try MMECalculation.scoreTask(text, file: url.path)
+        }
+        return MMECalculation.report(tasks)
+    }
+}
