@@ -1,16 +1,16 @@
 import ArgumentParser
 import Foundation
+import Datasets
 import Harness
 import Store
 
 /// Where benchmark data lives; shared by eval, sweep and merge.
 struct DataRootOption: ParsableArguments {
-    @Option(name: .customLong("data-root"), help: "Benchmark data root (default: $VISPRUNER_DATA, else ./data).")
+    @Option(name: .customLong("data-root"), help: "Benchmark data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
     var url: URL {
-        let env = ProcessInfo.processInfo.environment["VISPRUNER_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-        return URL(fileURLWithPath: dataRoot ?? env ?? "data")
+        get throws { try DatasetRegistry.dataRoot(option: dataRoot) }
     }
 }
 

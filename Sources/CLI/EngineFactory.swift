@@ -12,14 +12,15 @@ func makeEngine(model: URL, visionTower: URL?) throws -> AnswerEngine {
     throw HarnessError("engine not available yet: the native LLaVA engine is not wired into this build (model \(model.path))")
 }
 
-/// SEAM (Datasets registry): the adapter for a benchmark name (vqav2, gqa, mme, textvqa, pope, scienceqa)
-/// with paths resolved under `dataRoot`.
+/// The adapter for a benchmark name declared in datasets.json, with paths resolved under `dataRoot`.
 func makeAdapter(dataset: String, dataRoot: URL) throws -> BenchmarkAdapter {
-    throw HarnessError("benchmark registry not available yet: cannot load dataset '\(dataset)' from \(dataRoot.path)")
+    try DatasetRegistry.load().adapter(for: dataset, dataRoot: dataRoot)
 }
 
-/// SEAM (Scoring registry): the official-identical scorer for a benchmark, or nil when the benchmark
-/// has no local score (VQAv2 test-dev is scored by the EvalAI server).
+/// The official-identical scorer for a benchmark, or nil when the benchmark has no local score
+/// (VQAv2 test-dev is scored by the EvalAI server).
 func makeScorer(dataset: String, dataRoot: URL) throws -> BenchmarkScorer? {
-    throw HarnessError("scorer registry not available yet: cannot score '\(dataset)'")
+    let spec = try DatasetRegistry.load().spec(named: dataset)
+    if spec.name == "vqav2" && spec.split.hasPrefix("test") { return nil }
+    return try ScorerRegistry.scorer(for: spec, dataRoot: dataRoot)
 }

@@ -56,7 +56,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
-        let adapter = try makeAdapter(dataset: dataset, dataRoot: data.url)
+        let adapter = try makeAdapter(dataset: dataset, dataRoot: try data.url)
         let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) })
         let store = try ResultsStore(path: dbPath)
         let settings = method == RunConfig.baselineMethod
@@ -77,7 +77,7 @@ struct EvalCommand: ParsableCommand {
             try AnswersFile.write(RunScoring.answerRecords(store: store, run: summary.run), to: URL(fileURLWithPath: answersFile))
         }
         if score && ready && shardSpec == nil {
-            for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: data.url, allowIncomplete: allowIncomplete) {
+            for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: try data.url, allowIncomplete: allowIncomplete) {
                 print(line)
             }
         }

@@ -31,7 +31,7 @@ struct MergeCommand: ParsableCommand {
             let store = try ResultsStore(path: output)
             for run in try store.runs() where run.isComplete || allowIncomplete {
                 do {
-                    for line in try CLIRuns.score(store: store, run: run, dataRoot: data.url, allowIncomplete: allowIncomplete) {
+                    for line in try CLIRuns.score(store: store, run: run, dataRoot: try data.url, allowIncomplete: allowIncomplete) {
                         print(line)
                     }
                 } catch {

@@ -69,7 +69,7 @@ struct SweepCommand: ParsableCommand {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let store = try ResultsStore(path: dbPath)
-        let root = data.url
+        let root = try data.url
         let tower = visionTower.map { URL(fileURLWithPath: $0) }
         let runner = SweepRunner(store: store,
                                  makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower) },

@@ -168,9 +168,9 @@ public struct DatasetRegistry: Sendable {
         case "vqav2": return VQAv2Adapter(spec: spec, dataRoot: dataRoot)
         case "gqa": return GQAAdapter(spec: spec, dataRoot: dataRoot)
         case "textvqa": return TextVQAAdapter(spec: spec, dataRoot: dataRoot)
-        // case "mme": return MMEAdapter(spec: spec, dataRoot: dataRoot) // data-b
-        // case "pope": return POPEAdapter(spec: spec, dataRoot: dataRoot) // data-b
-        // case "scienceqa": return ScienceQAAdapter(spec: spec, dataRoot: dataRoot) // data-b
+        case "mme": return MMEAdapter(spec: spec, dataRoot: dataRoot)
+        case "pope": return POPEAdapter(spec: spec, dataRoot: dataRoot)
+        case "scienceqa": return ScienceQAAdapter(spec: spec, dataRoot: dataRoot)
         default:
             throw DatasetError("no adapter for benchmark '\(spec.name)' in this build")
         }

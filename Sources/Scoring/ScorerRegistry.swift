@@ -12,9 +12,9 @@ public enum ScorerRegistry {
         case "vqav2": return try VQAv2Scorer(spec: spec, dataRoot: dataRoot)
         case "gqa": return try GQAScorer(spec: spec, dataRoot: dataRoot)
         case "textvqa": return try TextVQAScorer(spec: spec, dataRoot: dataRoot)
-        // case "mme": return try MMEScorer(spec: spec, dataRoot: dataRoot) // data-b
-        // case "pope": return try POPEScorer(spec: spec, dataRoot: dataRoot) // data-b
-        // case "scienceqa": return try ScienceQAScorer(spec: spec, dataRoot: dataRoot) // data-b
+        case "mme": return try MMEScorer(spec: spec, dataRoot: dataRoot)
+        case "pope": return try POPEScorer(spec: spec, dataRoot: dataRoot)
+        case "scienceqa": return try ScienceQAScorer(spec: spec, dataRoot: dataRoot)
         default:
             throw DatasetError("no scorer '\(spec.scorer)' (benchmark '\(spec.name)') in this build")
         }
@@ -27,9 +27,9 @@ public enum ScorerRegistry {
         case "evalai-vqav2": return VQAv2Exporter(spec: spec, dataRoot: dataRoot)
         case "gqa-predictions": return GQAExporter(spec: spec, dataRoot: dataRoot)
         case "evalai-textvqa": return TextVQAExporter(spec: spec, dataRoot: dataRoot)
-        // case "mme-eval-tool": return MMEExporter(spec: spec, dataRoot: dataRoot) // data-b
-        // case "pope-answers": return POPEExporter(spec: spec, dataRoot: dataRoot) // data-b
-        // case "scienceqa-result": return ScienceQAExporter(spec: spec, dataRoot: dataRoot) // data-b
+        case "mme-eval-tool": return MMEExporter(spec: spec, dataRoot: dataRoot)
+        case "pope-answers": return POPEExporter(spec: spec, dataRoot: dataRoot)
+        case "scienceqa-result": return ScienceQAExporter(spec: spec, dataRoot: dataRoot)
         case let f:
             throw DatasetError("no exporter '\(f)' (benchmark '\(spec.name)') in this build")
         }

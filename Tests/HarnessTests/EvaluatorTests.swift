@@ -223,7 +223,7 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(try RunScoring.answerRecords(store: merged, run: mergedRun),
                        try RunScoring.answerRecords(store: whole, run: XCTUnwrap(whole.run(full.run.id))))
         XCTAssertEqual(try RunScoring.score(store: merged, run: mergedRun, scorer: FakeScorer())["answered"], 11)
-        XCTAssertEqual(try merged.scores(mergedRun.id), [Metric("answered", 11)])
+        XCTAssertEqual(try merged.scores(mergedRun.id), [Metric("answered", 11), Metric(Metric.headlineName, 11)])
     }
 
     func testMergeReportsIncompleteRuns() throws {
