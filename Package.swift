@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Tensor"]),
         .target(name: "Tokenizer"),
         .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
-        .target(name: "Pruning", dependencies: ["Tensor"]),
+        .target(name: "Pruning", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
         .target(name: "Datasets"),
         .target(name: "Scoring", dependencies: ["Datasets"]),

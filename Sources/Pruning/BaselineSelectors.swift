@@ -1,0 +1,81 @@
+import Tensor
+
+/// FasterVLM (Zhang et al., 2024, "[CLS] Attention is All You Need for Training-Free Visual Token
+/// Pruning"): the T patches with the highest head-averaged [CLS] attention; all count as important.
+public struct FasterVLMSelector: TokenSelector {
+    public init() {}
+    public func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection {
+        let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
+        return Selection(important: Array(input.byAttentionDescending().prefix(tokens)), diverse: [])
+    }
+}
+
+/// DivPrune (Alvar et al., CVPR 2025): a max–min diversity subset on cosine distance, built greedily —
+/// start from the patch whose nearest neighbour is farthest, then repeatedly add the patch whose
+/// distance to the chosen set is largest. Attention is not used; all kept patches count as diverse.
+public struct DivPruneSelector: TokenSelector {
+    public init() {}
+    public func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection {
+        let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
+        let n = input.n
+        if tokens >= n { return Selection(important: [], diverse: Array(0..<n)) }
+        let g = cosineGram(features, rows: Array(0..<n))
+        // distance = 1 − cosine similarity
+        var first = 0, firstScore = -Float.infinity
+        for i in 0..<n {
+            var nearest = Float.infinity
+            for j in 0..<n where j != i { nearest = min(nearest, 1 - g[i * n + j]) }
+            if nearest > firstScore { firstScore = nearest; first = i }
+        }
+        var chosen = [first]
+        var inSet = [Bool](repeating: false, count: n)
+        inSet[first] = true
+        var minDist = (0..<n).map { 1 - g[first * n + $0] }
+        while chosen.count < tokens {
+            var best = -1, bestScore = -Float.infinity
+            for i in 0..<n where !inSet[i] && minDist[i] > bestScore { bestScore = minDist[i]; best = i }
+            chosen.append(best)
+            inSet[best] = true
+            for i in 0..<n { minDist[i] = min(minDist[i], 1 - g[best * n + i]) }
+        }
+        return Selection(important: [], diverse: chosen)
+    }
+}
+
+/// Uniform spatial sampling: T patches evenly spaced in raster order (index ⌊(k + ½)·N/T⌋), the
+/// position-only baseline used in token-pruning papers. Counted as diverse.
+public struct UniformSelector: TokenSelector {
+    public init() {}
+    public func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection {
+        let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
+        let n = input.n
+        if tokens >= n { return Selection(important: [], diverse: Array(0..<n)) }
+        return Selection(important: [], diverse: (0..<tokens).map { (2 * $0 + 1) * n / (2 * tokens) })
+    }
+}
+
+/// Seeded random sampling without replacement (the usual lower baseline); the same seed gives the same
+/// selection on every machine. Counted as diverse.
+public struct RandomSelector: TokenSelector {
+    public let seed: UInt64
+    public init(seed: UInt64) { self.seed = seed }
+    public func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection {
+        let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
+        let n = input.n
+        if tokens >= n { return Selection(important: [], diverse: Array(0..<n)) }
+        var state = seed &+ 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { // SplitMix64: portable and fixed, unlike the standard library's generator
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var pool = Array(0..<n)
+        for k in 0..<tokens { // partial Fisher–Yates
+            let j = k + Int(next() % UInt64(n - k))
+            pool.swapAt(k, j)
+        }
+        return Selection(important: [], diverse: Array(pool[..<tokens]))
+    }
+}

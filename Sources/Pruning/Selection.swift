@@ -1,0 +1,66 @@
+import Tensor
+
+/// Which visual tokens survive pruning: indices into the view's patch sequence (0 ..< N).
+public struct Selection: Equatable, Sendable, Codable {
+    /// All kept indices, ascending (original spatial order: the order they are fed in).
+    public var kept: [Int]
+    /// Kept because of high [CLS] attention, ascending.
+    public var important: [Int]
+    /// Kept by de-duplication / diversity, ascending.
+    public var diverse: [Int]
+
+    public init(important: [Int], diverse: [Int]) {
+        self.important = important.sorted()
+        self.diverse = diverse.sorted()
+        self.kept = (important + diverse).sorted()
+    }
+}
+
+/// Input errors (shapes, non-finite values, budgets) with a message fit to show the user.
+public struct PruningError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A visual-token selection rule.
+///
+/// `features` are the vision tower's selected-layer patch features [N, D]; `attention` is that layer's
+/// [CLS]→patch attention, per head [H, N] or already averaged [N]; `tokens` is the budget T and
+/// `ratio` VisPruner's important ratio (other methods ignore it).
+public protocol TokenSelector: Sendable {
+    func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection
+}
+
+/// The selection methods this tool knows, by the name used on the command line and in result databases.
+public enum SelectionMethod: String, CaseIterable, Sendable {
+    case vispruner, fastervlm, divprune, uniform, random
+
+    public func selector(seed: UInt64 = 0) -> TokenSelector {
+        switch self {
+        case .vispruner: return VisPrunerSelector()
+        case .fastervlm: return FasterVLMSelector()
+        case .divprune: return DivPruneSelector()
+        case .uniform: return UniformSelector()
+        case .random: return RandomSelector(seed: seed)
+        }
+    }
+
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// Runs a selector on each view of a multi-view image (LLaVA-1.6: base view then crops), each with the
+/// full budget `tokens`, as the reference does. `features` is [V, N, D], `attention` [V, H, N] or [V, N].
+public func selectPerView(_ selector: TokenSelector, features: Tensor, attention: Tensor,
+                          tokens: Int, ratio: Double) throws -> [Selection] {
+    guard features.rank == 3 else { throw PruningError("multi-view features must be [views, N, D], got \(features.shape)") }
+    let views = features.shape[0]
+    guard attention.rank >= 2, attention.shape[0] == views else {
+        throw PruningError("multi-view attention must be [views, H, N] or [views, N] with \(views) views, got \(attention.shape)")
+    }
+    return try (0..<views).map { v in
+        try selector.select(features: features.rows(v..<(v + 1)).reshaped(Array(features.shape.dropFirst())),
+                            attention: attention.rows(v..<(v + 1)).reshaped(Array(attention.shape.dropFirst())),
+                            tokens: tokens, ratio: ratio)
+    }
+}
