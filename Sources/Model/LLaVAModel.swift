@@ -176,7 +176,7 @@ public final class LLaVAModel {
         var minMargin = Float.infinity
         let row = Buffer(count: config.hiddenSize)
         while true {
-            let (next, margin) = Self.argmax(logits)
+            let (next, margin) = logits.withUnsafeBufferPointer { Ops.argmax($0.baseAddress!, count: $0.count) }
             minMargin = min(minMargin, margin)
             tokens.append(next)
             if next == eosID || tokens.count >= maxNewTokens { break }
@@ -207,15 +207,6 @@ public final class LLaVAModel {
         out.timings.prune = pruneMs
         out.timings.projector = projectorMs
         return out
-    }
-
-    /// Index of the largest value (first on ties, as torch.argmax) and its gap to the runner-up.
-    static func argmax(_ v: [Float]) -> (Int, Float) {
-        var best = 0, bestV = -Float.infinity, second = -Float.infinity
-        for (i, x) in v.enumerated() {
-            if x > bestV { second = bestV; bestV = x; best = i } else if x > second { second = x }
-        }
-        return (best, bestV - second)
     }
 
     static func ms(since t0: DispatchTime) -> Double {

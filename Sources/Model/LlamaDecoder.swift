@@ -34,6 +34,7 @@ final class LlamaDecoder {
     let finalNorm: [Float]
     let lmHead: Linear
     let invFreq: [Float]
+    let invFreqBuffer: Buffer
     let scratch: PanelScratch
 
     init(store: WeightStore, config: LLaVAConfig, mode: WeightMode, scratch: PanelScratch) throws {
@@ -62,6 +63,8 @@ final class LlamaDecoder {
         lmHead = try Linear(store, head, out: V, in: D, bias: false, mode: mode)
         // Same float32 arithmetic as LlamaRotaryEmbedding: base ** (arange(0, dim, 2) / dim).
         invFreq = (0..<(hd / 2)).map { i in 1 / powf(config.ropeTheta, Float(2 * i) / Float(hd)) }
+        invFreqBuffer = Buffer(count: hd / 2)
+        invFreqBuffer.pointer.update(from: invFreq, count: hd / 2)
     }
 
     func makeCache(capacity: Int) -> KVCache {
@@ -77,18 +80,26 @@ final class LlamaDecoder {
     /// Applies rotary embeddings in place to `rows` rows of `heads` heads, row r at position `start + r`.
     func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, start: Int) {
         let hd = config.headDim, half = hd / 2
-        var cosv = [Float](repeating: 0, count: half), sinv = [Float](repeating: 0, count: half)
-        for r in 0..<rows {
+        let cosBuf = Buffer(count: half), sinBuf = Buffer(count: half)
+        let cosv = cosBuf.pointer, sinv = sinBuf.pointer, inv = invFreqBuffer.pointer
+        var r = 0
+        while r < rows {
             let t = Float(start + r)
-            for i in 0..<half { let f = t * invFreq[i]; cosv[i] = cosf(f); sinv[i] = sinf(f) }
-            for h in 0..<heads {
+            var i = 0
+            while i < half { let f = t * inv[i]; cosv[i] = cosf(f); sinv[i] = sinf(f); i += 1 }
+            var h = 0
+            while h < heads {
                 let p = x + r * rowStride + h * hd
-                for i in 0..<half {
+                i = 0
+                while i < half {
                     let a = p[i], b = p[i + half]
                     p[i] = a * cosv[i] - b * sinv[i]
                     p[i + half] = b * cosv[i] + a * sinv[i]
+                    i += 1
                 }
+                h += 1
             }
+            r += 1
         }
     }
 
@@ -125,12 +136,14 @@ final class LlamaDecoder {
                 let vv = MatrixView(base: vc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
                 let sv = scores.view(rows: n, cols: total)
                 sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
-                for r in 0..<n {
+                var r = 0
+                while r < n {
                     // Position start+r sees keys 0...start+r; later ones get zero weight.
                     let visible = start + r + 1
                     let row = scores.pointer + r * total
                     Ops.softmaxRow(row, count: visible)
                     if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
+                    r += 1
                 }
                 sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: n, cols: hd, rowStride: qw))
             }
