@@ -139,3 +139,30 @@ final class LLaVAModelTests: XCTestCase {
         XCTAssertEqual(e.shape, [2048, 64])
     }
 }
+
+final class ModelConfigMismatchTests: XCTestCase {
+    /// A config whose sizes disagree with the weights must fail at load with the tensor named.
+    func testConfigShapeMismatchNamesTensor() throws {
+        let src = try Fixtures.require("fixtures/llava15-tiny")
+        let clip = try Fixtures.require("fixtures/clip-tiny")
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("mismatch-\(UUID().uuidString)")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: dir) }
+        try fm.createSymbolicLink(at: dir.appendingPathComponent("model.safetensors"),
+                                  withDestinationURL: src.appendingPathComponent("model.safetensors"))
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("config.json"))) as! [String: Any]
+        config["intermediate_size"] = 100
+        config["mm_vision_tower"] = clip.path
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try LLaVAModel(directory: dir)) { e in
+            XCTAssertTrue("\(e)".contains("model.layers.0.mlp.gate_proj.weight has shape [172, 64]"), "\(e)")
+        }
+        config["intermediate_size"] = 172
+        config["mm_hidden_size"] = 32
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try LLaVAModel(directory: dir)) { e in
+            XCTAssertTrue("\(e)".contains("mm_hidden_size"), "\(e)")
+        }
+    }
+}
