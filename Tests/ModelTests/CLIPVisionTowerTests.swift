@@ -39,6 +39,29 @@ final class CLIPVisionTowerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked.count, 7)
     }
 
+    /// llava16: each of the 5 views (base + 4 crops) of the images whose pixels are stored.
+    func testLLaVA16ViewsMatchReference() throws {
+        let cases = try Fixtures.jsonLines("fixtures/llava16/cases.jsonl")
+        let root = try Fixtures.require("fixtures/llava16")
+        let tower = try CLIPVisionTower(directory: try Fixtures.require("fixtures/clip-tiny"))
+        var done = Set<String>()
+        for c in cases {
+            guard let p = c["pixels"] as? String, let f = c["features"] as? String, let a = c["cls_attention"] as? String,
+                  !done.contains(p) else { continue }
+            done.insert(p)
+            let pixels = try Npy.readTensor(contentsOf: root.appendingPathComponent(p))
+            let features = try Npy.readTensor(contentsOf: root.appendingPathComponent(f))
+            let attention = try Npy.readTensor(contentsOf: root.appendingPathComponent(a))
+            XCTAssertEqual(pixels.shape, [5, 3, 336, 336])
+            for v in 0..<5 {
+                let (fv, av) = try tower.encode(pixels: pixels.rows(v..<(v + 1)).reshaped([3, 336, 336]))
+                XCTAssertLessThanOrEqual(fv.maxAbsDifference(features.rows(v..<(v + 1)).reshaped([576, 64])), 1e-4, "\(p) view \(v)")
+                XCTAssertLessThanOrEqual(av.maxAbsDifference(attention.rows(v..<(v + 1)).reshaped([4, 576])), 1e-4, "\(p) view \(v)")
+            }
+        }
+        XCTAssertEqual(done.count, 2)
+    }
+
     func testRejectsWrongPixelShape() throws {
         let tower = try CLIPVisionTower(directory: try Fixtures.require("fixtures/clip-tiny"))
         XCTAssertThrowsError(try tower.encode(pixels: Tensor(zeros: [3, 224, 224]))) { e in
