@@ -1,4 +1,6 @@
 import Checkpoint
+import Dispatch
+import Foundation
 import Tensor
 
 /// How linear layers obtain float32 weights from the stored (usually fp16) tensors.
@@ -75,12 +77,16 @@ final class Linear {
                 sgemm(xv, .none, MatrixView(base: w.baseAddress!, rows: outFeatures, cols: inFeatures), .transposed, into: yv)
             }
         case .panels(let panelRows):
-            let step = max(1, panelRows)
+            // Few rows (decoding): the product is cheap and widening W dominates, so use larger
+            // panels and widen them on several threads. Many rows: BLAS dominates and threads itself.
+            let decoding: Bool = rows <= Linear.decodeRows
+            var step: Int = max(1, panelRows)
+            if decoding { step = max(step, Linear.decodePanelElements / max(inFeatures, 1)) }
             let panel = scratch.reserve(step * inFeatures)
             var r0 = 0
             while r0 < outFeatures {
                 let p = min(step, outFeatures - r0)
-                weight.convert((r0 * inFeatures)..<((r0 + p) * inFeatures), into: panel)
+                Linear.widen(weight, rows: r0..<(r0 + p), width: inFeatures, into: panel, parallel: decoding)
                 sgemm(xv, .none, MatrixView(base: panel, rows: p, cols: inFeatures), .transposed,
                       into: yv.columnBlock(r0, p))
                 r0 += p
@@ -90,6 +96,34 @@ final class Linear {
             bias.withUnsafeBufferPointer { b in
                 for r in 0..<rows { Ops.add(y + r * outFeatures, b.baseAddress!, count: outFeatures) }
             }
+        }
+    }
+}
+
+extension Linear {
+    /// Inputs with at most this many rows take the decoding path (large panels, threaded widening).
+    static let decodeRows: Int = 8
+    /// Elements per panel on the decoding path (4 MiB of float32).
+    static let decodePanelElements: Int = 1 << 20
+    /// Panels smaller than this are widened on one thread (dispatch would cost more than it saves).
+    static let parallelWidenMinimum: Int = 1 << 17
+    static let widenWorkers: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+    /// Widens rows `rows` of a [out, width] tensor into `dst`, split across threads when worthwhile.
+    static func widen(_ w: StoredTensor, rows: Range<Int>, width: Int, into dst: UnsafeMutablePointer<Float>, parallel: Bool) {
+        let total: Int = rows.count * width
+        let base: Int = rows.lowerBound * width
+        var workers: Int = 1
+        if parallel && total >= parallelWidenMinimum { workers = widenWorkers }
+        if workers == 1 {
+            w.convert(base..<(base + total), into: dst)
+            return
+        }
+        let chunk: Int = (total + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { (i: Int) in
+            let lo: Int = i * chunk
+            let hi: Int = min(total, lo + chunk)
+            if lo < hi { w.convert((base + lo)..<(base + hi), into: dst + lo) }
         }
     }
 }
