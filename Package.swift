@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "Tokenizer"),
         .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
         .target(name: "Pruning", dependencies: ["Tensor"]),
-        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
+        // Optimised even in debug builds: the engine's row kernels are loops the parity tests run millions of times.
+        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Datasets"),
         .target(name: "Scoring", dependencies: ["Datasets"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
