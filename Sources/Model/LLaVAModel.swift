@@ -209,6 +209,39 @@ public final class LLaVAModel {
         return out
     }
 
+    /// The LLaVA-1.6 path as VisPruner runs it: `views` are the preprocessed base image followed by
+    /// the `gridRows`×`gridCols` crops ([3, S, S] each); `select` is called once per view (nil keeps
+    /// all); kept tokens are fed base first, then the crops merged spatially (see `AnyresLayout`).
+    public func generateAnyres(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
+                               maxNewTokens: Int, eosID: Int,
+                               select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
+        guard views.count == 1 + gridRows * gridCols else {
+            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
+        }
+        var visionMs = 0.0, pruneMs = 0.0
+        var features: [Tensor] = []
+        var kept: [[Int]] = []
+        for (v, pixels) in views.enumerated() {
+            let out = try encode(pixels: pixels)
+            visionMs += out.milliseconds
+            let t0 = DispatchTime.now()
+            kept.append(try select(v, out)?.sorted() ?? Array(0..<out.features.shape[0]))
+            pruneMs += Self.ms(since: t0)
+            features.append(out.features)
+        }
+        var t0 = DispatchTime.now()
+        let gathered = try AnyresLayout.gather(features: features, keptPerView: kept, gridRows: gridRows, gridCols: gridCols)
+        pruneMs += Self.ms(since: t0)
+        t0 = DispatchTime.now()
+        let embeddings = try project(gathered)
+        let projectorMs = Self.ms(since: t0)
+        var out = try generate(inputIDs: inputIDs, imageEmbeddings: [embeddings], maxNewTokens: maxNewTokens, eosID: eosID)
+        out.timings.vision = visionMs
+        out.timings.prune = pruneMs
+        out.timings.projector = projectorMs
+        return out
+    }
+
     static func ms(since t0: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6
     }

@@ -42,6 +42,25 @@ final class LLaVA16Tests: XCTestCase {
         print("llava16: \(logitCases) logit cases, \(tokenCases) token cases")
     }
 
+    /// Stored 5-view pixels → tower per view → per-view kept → anyres order → generation.
+    func testPixelsToTokensEndToEnd() throws {
+        let model = try LLaVAModel(directory: try Fixtures.require("fixtures/llava16-tiny"))
+        let root = try Fixtures.require("fixtures/llava16")
+        var done = Set<String>()
+        for c in try Fixtures.jsonLines("fixtures/llava16/cases.jsonl") {
+            guard let p = c["pixels"] as? String, let fragile = c["fragile"] as? Bool, !fragile, !done.contains(p),
+                  let ids = c["input_ids"] as? [Int], let kept = c["kept_per_crop"] as? [[Int]],
+                  let gen = c["generated_ids"] as? [Int] else { continue }
+            done.insert(p)
+            let all = try Npy.readTensor(contentsOf: root.appendingPathComponent(p))
+            let views = (0..<5).map { all.rows($0..<($0 + 1)).reshaped([3, 336, 336]) }
+            let out = try model.generateAnyres(inputIDs: ids, views: views, gridRows: 2, gridCols: 2,
+                                               maxNewTokens: gen.count - 1, eosID: 2) { v, _ in kept[v] }
+            XCTAssertEqual([1] + out.tokens, gen, p)
+        }
+        XCTAssertEqual(done.count, 2)
+    }
+
     func testFeedOrderInterleavesCropRows() throws {
         // 2×2 patches per crop, 1×2 crop grid: rows of both crops alternate.
         let order = try AnyresLayout.feedOrder(keptPerView: [[3, 0], [0, 1, 2, 3], [0, 2]], gridRows: 1, gridCols: 2, patchesPerSide: 2)
