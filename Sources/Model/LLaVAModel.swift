@@ -83,6 +83,8 @@ public final class LLaVAModel {
             throw ModelError("projector expects [n, \(config.mmHiddenSize)] features, got \(features.shape)")
         }
         let n = features.shape[0]
+        // Pruning may keep nothing; there is nothing to project then.
+        if n == 0 { return Tensor(zeros: [0, config.hiddenSize]) }
         var current = features.data
         for (i, layer) in projector.enumerated() {
             var next = [Float](repeating: 0, count: n * layer.outFeatures)
@@ -116,6 +118,7 @@ public final class LLaVAModel {
             length += 1
         }
         length += imageEmbeddings.reduce(0) { $0 + $1.shape[0] }
+        guard length > 0 else { throw ModelError("empty input sequence") }
         var out = [Float](repeating: 0, count: length * D)
         var row = 0, image = 0
         out.withUnsafeMutableBufferPointer { buf in
@@ -130,7 +133,9 @@ public final class LLaVAModel {
                 if id == Self.imageTokenIndex {
                     flush()
                     let e = imageEmbeddings[image]
-                    e.data.withUnsafeBufferPointer { (base + row * D).update(from: $0.baseAddress!, count: e.count) }
+                    if e.count > 0 {
+                        e.data.withUnsafeBufferPointer { (base + row * D).update(from: $0.baseAddress!, count: e.count) }
+                    }
                     row += e.shape[0]
                     image += 1
                 } else {
@@ -143,7 +148,6 @@ public final class LLaVAModel {
             out.removeLast((length - maxLength) * D)
             length = maxLength
         }
-        guard length > 0 else { throw ModelError("empty input sequence") }
         return Tensor(shape: [length, D], data: out)
     }
 

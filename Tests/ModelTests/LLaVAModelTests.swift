@@ -130,6 +130,12 @@ final class LLaVAModelTests: XCTestCase {
         XCTAssertThrowsError(try m.project(Tensor(zeros: [3, 10])))
         XCTAssertThrowsError(try LLaVAModel.select(Tensor(zeros: [576, 64]), rows: [576]))
         XCTAssertNoThrow(try m.nextTokenLogits(inputIDs: [1, -200, 5], imageEmbeddings: [visual]))
+        XCTAssertThrowsError(try m.nextTokenLogits(inputIDs: [], imageEmbeddings: []))
+        // A budget that keeps no visual token still runs (the image contributes nothing).
+        let none = try m.project(try LLaVAModel.select(Tensor(zeros: [576, 64]), rows: []))
+        XCTAssertEqual(none.shape, [0, 64])
+        XCTAssertEqual(try m.splice(inputIDs: [1, -200, 5], imageEmbeddings: [none]).shape, [2, 64])
+        XCTAssertThrowsError(try m.splice(inputIDs: [-200], imageEmbeddings: [none]))
     }
 
     func testSpliceTruncatesToTokenizerMaxLength() throws {
