@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Tensor"]),
         .target(name: "Tokenizer"),
         .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
+        // Optimised even in debug builds: selection and the engine's row kernels are loops the parity
+        // tests run millions of times.
         .target(name: "Pruning", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"]),
+        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Datasets"),
         .target(name: "Scoring", dependencies: ["Datasets"]),
         .target(name: "Store", dependencies: ["Datasets", "Scoring", .product(name: "GRDB", package: "GRDB.swift")]),

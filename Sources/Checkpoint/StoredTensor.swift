@@ -97,7 +97,7 @@ public struct StoredTensor: @unchecked Sendable {
     /// The whole tensor widened to float32.
     public func floats() -> Tensor {
         var out = [Float](repeating: 0, count: count)
-        out.withUnsafeMutableBufferPointer { convert(0..<count, into: $0.baseAddress!) }
+        if count > 0 { out.withUnsafeMutableBufferPointer { convert(0..<count, into: $0.baseAddress!) } }
         return Tensor(shape: shape, data: out)
     }
 }

@@ -1,0 +1,169 @@
+import Checkpoint
+import Foundation
+import Tensor
+
+/// Keys and values of every layer for the positions processed so far, preallocated for
+/// `capacity` positions so each decode step appends one row per layer without reallocating.
+final class KVCache {
+    let capacity: Int
+    let width: Int
+    let keys: [Buffer]
+    let values: [Buffer]
+    var length = 0
+
+    init(layers: Int, capacity: Int, width: Int) {
+        self.capacity = capacity
+        self.width = width
+        keys = (0..<layers).map { _ in Buffer(count: capacity * width) }
+        values = (0..<layers).map { _ in Buffer(count: capacity * width) }
+    }
+}
+
+struct LlamaLayer {
+    let inputNorm: [Float], postNorm: [Float]
+    let q: Linear, k: Linear, v: Linear, o: Linear
+    let gate: Linear, up: Linear, down: Linear
+}
+
+/// The LLaMA decoder of LLaVA (transformers 4.37 `LlamaForCausalLM` semantics): RMSNorm,
+/// rotary embeddings with the rotate-half layout, causal grouped-query attention, SiLU-gated MLP.
+final class LlamaDecoder {
+    let config: LLaVAConfig
+    let embedTokens: StoredTensor
+    let layers: [LlamaLayer]
+    let finalNorm: [Float]
+    let lmHead: Linear
+    let invFreq: [Float]
+    let invFreqBuffer: Buffer
+    let scratch: PanelScratch
+
+    init(store: WeightStore, config: LLaVAConfig, mode: WeightMode, scratch: PanelScratch) throws {
+        self.config = config
+        self.scratch = scratch
+        let D = config.hiddenSize, I = config.intermediateSize, V = config.vocabSize
+        let hd = config.headDim, kvw = config.numKeyValueHeads * hd
+        embedTokens = try store.tensor("model.embed_tokens.weight", shape: [V, D])
+        var layers: [LlamaLayer] = []
+        for i in 0..<config.numHiddenLayers {
+            let p = "model.layers.\(i)."
+            layers.append(LlamaLayer(
+                inputNorm: try store.tensor(p + "input_layernorm.weight").vector(D),
+                postNorm: try store.tensor(p + "post_attention_layernorm.weight").vector(D),
+                q: try Linear(store, p + "self_attn.q_proj", out: config.numAttentionHeads * hd, in: D, bias: false, mode: mode),
+                k: try Linear(store, p + "self_attn.k_proj", out: kvw, in: D, bias: false, mode: mode),
+                v: try Linear(store, p + "self_attn.v_proj", out: kvw, in: D, bias: false, mode: mode),
+                o: try Linear(store, p + "self_attn.o_proj", out: D, in: config.numAttentionHeads * hd, bias: false, mode: mode),
+                gate: try Linear(store, p + "mlp.gate_proj", out: I, in: D, bias: false, mode: mode),
+                up: try Linear(store, p + "mlp.up_proj", out: I, in: D, bias: false, mode: mode),
+                down: try Linear(store, p + "mlp.down_proj", out: D, in: I, bias: false, mode: mode)))
+        }
+        self.layers = layers
+        finalNorm = try store.tensor("model.norm.weight").vector(D)
+        let head = store.contains("lm_head.weight") || !config.tieWordEmbeddings ? "lm_head" : "model.embed_tokens"
+        lmHead = try Linear(store, head, out: V, in: D, bias: false, mode: mode)
+        // Same float32 arithmetic as LlamaRotaryEmbedding: base ** (arange(0, dim, 2) / dim).
+        invFreq = (0..<(hd / 2)).map { i in 1 / powf(config.ropeTheta, Float(2 * i) / Float(hd)) }
+        invFreqBuffer = Buffer(count: hd / 2)
+        invFreqBuffer.pointer.update(from: invFreq, count: hd / 2)
+    }
+
+    func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: layers.count, capacity: capacity, width: config.numKeyValueHeads * config.headDim)
+    }
+
+    /// Writes the embedding row of each id into `dst` (ids must already be validated).
+    func embed(_ ids: [Int], into dst: UnsafeMutablePointer<Float>) {
+        let D = config.hiddenSize
+        for (r, id) in ids.enumerated() { embedTokens.convert((id * D)..<((id + 1) * D), into: dst + r * D) }
+    }
+
+    /// Applies rotary embeddings in place to `rows` rows of `heads` heads, row r at position `start + r`.
+    func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, start: Int) {
+        let hd = config.headDim, half = hd / 2
+        let cosBuf = Buffer(count: half), sinBuf = Buffer(count: half)
+        let cosv = cosBuf.pointer, sinv = sinBuf.pointer, inv = invFreqBuffer.pointer
+        var r = 0
+        while r < rows {
+            let t = Float(start + r)
+            var i = 0
+            while i < half { let f = t * inv[i]; cosv[i] = cosf(f); sinv[i] = sinf(f); i += 1 }
+            var h = 0
+            while h < heads {
+                let p = x + r * rowStride + h * hd
+                i = 0
+                while i < half {
+                    let a = p[i], b = p[i + half]
+                    p[i] = a * cosv[i] - b * sinv[i]
+                    p[i + half] = b * cosv[i] + a * sinv[i]
+                    i += 1
+                }
+                h += 1
+            }
+            r += 1
+        }
+    }
+
+    /// Runs `rows` new positions (embeddings `input`, [rows, hidden]) through the decoder, appending
+    /// to `cache`, and returns the logits of the last position.
+    func forward(_ input: UnsafePointer<Float>, rows n: Int, cache: KVCache) throws -> [Float] {
+        let D = config.hiddenSize, I = config.intermediateSize
+        let H = config.numAttentionHeads, KVH = config.numKeyValueHeads, hd = config.headDim
+        let qw = H * hd, kvw = KVH * hd, group = H / KVH
+        let start = cache.length, total = start + n
+        guard n > 0 else { throw ModelError("empty input sequence") }
+        guard total <= cache.capacity else {
+            throw ModelError("sequence of \(total) positions exceeds the KV cache capacity \(cache.capacity)")
+        }
+        let h = Buffer(count: n * D), x = Buffer(count: n * max(D, qw))
+        let q = Buffer(count: n * qw), ctx = Buffer(count: n * qw)
+        let scores = Buffer(count: n * total)
+        let gate = Buffer(count: n * I), up = Buffer(count: n * I)
+        h.pointer.update(from: input, count: n * D)
+        let scale = 1 / Float(hd).squareRoot()
+
+        for (li, layer) in layers.enumerated() {
+            layer.inputNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer, x.pointer, rows: n, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+            let kc = cache.keys[li].pointer, vc = cache.values[li].pointer
+            layer.q.forward(x.pointer, rows: n, into: q.pointer, scratch: scratch)
+            layer.k.forward(x.pointer, rows: n, into: kc + start * kvw, scratch: scratch)
+            layer.v.forward(x.pointer, rows: n, into: vc + start * kvw, scratch: scratch)
+            rope(q.pointer, rows: n, heads: H, rowStride: qw, start: start)
+            rope(kc + start * kvw, rows: n, heads: KVH, rowStride: kvw, start: start)
+            for head in 0..<H {
+                let kvHead = head / group
+                let qv = MatrixView(base: q.pointer + head * hd, rows: n, cols: hd, rowStride: qw)
+                let kv = MatrixView(base: kc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
+                let vv = MatrixView(base: vc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
+                let sv = scores.view(rows: n, cols: total)
+                sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
+                var r = 0
+                while r < n {
+                    // Position start+r sees keys 0...start+r; later ones get zero weight.
+                    let visible = start + r + 1
+                    let row = scores.pointer + r * total
+                    Ops.softmaxRow(row, count: visible)
+                    if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
+                    r += 1
+                }
+                sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: n, cols: hd, rowStride: qw))
+            }
+            layer.o.forward(ctx.pointer, rows: n, into: x.pointer, scratch: scratch)
+            Ops.add(h.pointer, x.pointer, count: n * D)
+
+            layer.postNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer, x.pointer, rows: n, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+            layer.gate.forward(x.pointer, rows: n, into: gate.pointer, scratch: scratch)
+            layer.up.forward(x.pointer, rows: n, into: up.pointer, scratch: scratch)
+            Ops.siluMul(gate.pointer, up.pointer, count: n * I)
+            layer.down.forward(gate.pointer, rows: n, into: x.pointer, scratch: scratch)
+            Ops.add(h.pointer, x.pointer, count: n * D)
+        }
+        cache.length = total
+
+        // Only the last position's logits are ever needed (prefill and decode alike).
+        let last = Buffer(count: D)
+        finalNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer + (n - 1) * D, last.pointer, rows: 1, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+        var logits = [Float](repeating: 0, count: config.vocabSize)
+        logits.withUnsafeMutableBufferPointer { lmHead.forward(last.pointer, rows: 1, into: $0.baseAddress!, scratch: scratch) }
+        return logits
+    }
+}
