@@ -38,10 +38,11 @@ final class PipelineParityTests: XCTestCase {
                 XCTAssertEqual(r.text, c["generated_text"] as? String, label)
             }
 
-            // Selection on our own features (once per image and setting; questions do not change it).
-            guard seen.insert(label).inserted else { continue } The tiny random tower's patch features are near-duplicates
+            // Selection on our own features, once per image and setting (the question does not change it).
+            // The tiny random tower's patch features are near-duplicates
             // (cosine ≈ 0.9996), so the de-duplication ranking turns on differences of ~1e-7 that no
             // independent float32 implementation reproduces; the attention ranking does not.
+            guard seen.insert(label).inserted else { continue }
             let own = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String, method: .vispruner,
                                                        tokens: tokens, ratio: ratio, maxNewTokens: 1))
             if own.selections.map(\.kept) == wantKept { ownSelectionMatches += 1 }
