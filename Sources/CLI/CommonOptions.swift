@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Datasets
 import Harness
+import Scoring
 import Store
 
 /// Where benchmark data lives; shared by eval, sweep and merge.
@@ -27,7 +28,9 @@ enum CLIRuns {
             return ["\(run.config.label): no local score for \(run.config.dataset) (submit the answers to its server)"]
         }
         let report = try RunScoring.score(store: store, run: run, scorer: scorer, allowIncomplete: allowIncomplete)
-        var lines = ["\(run.config.label): " + report.metrics.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")]
+        // The headline and the top-level metrics; `vispruner score` prints the full breakdown.
+        let shown = report.metrics.filter { $0.name == report.headline || !$0.name.contains(".") }
+        var lines = ["\(run.config.label): " + shown.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")]
         lines += report.notes.map { "  note: \($0)" }
         return lines
     }
@@ -44,5 +47,24 @@ enum CLIRuns {
 
     static func printErr(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+extension CLIRuns {
+    /// Writes a complete run's LLaVA answers file and its benchmark's submission file(s) under
+    /// `<root>/<dataset>/<run label>/`; returns the files written.
+    static func export(store: ResultsStore, run: RunInfo, dataRoot: URL, root: URL) throws -> [URL] {
+        let spec = try DatasetRegistry.load().spec(named: run.config.dataset)
+        let folder = run.config.label.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
+        let dir = root.appendingPathComponent(run.config.dataset).appendingPathComponent(String(folder))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let answers = try RunScoring.answerRecords(store: store, run: run)
+        let name = run.config.modelID
+        var written = try ScorerRegistry.exporter(for: spec, dataRoot: dataRoot, format: ScorerRegistry.answersJSONLFormat)
+            .export(answers, to: dir, name: name)
+        if spec.submissionFormat != ScorerRegistry.answersJSONLFormat {
+            written += try ScorerRegistry.exporter(for: spec, dataRoot: dataRoot).export(answers, to: dir, name: name)
+        }
+        return written
     }
 }

@@ -3,13 +3,11 @@ import Datasets
 import Harness
 import Scoring
 
-// Seams between the CLI and modules written separately. Each function below is a placeholder
-// that the lead replaces when the corresponding module lands; the eval/sweep/merge commands only
-// call these.
+// How the CLI builds engines, adapters and scorers; the eval/sweep/merge commands only call these.
 
-/// SEAM (Model module): builds the native LLaVA engine for a checkpoint directory.
+/// The native LLaVA engine for a checkpoint directory.
 func makeEngine(model: URL, visionTower: URL?) throws -> AnswerEngine {
-    throw HarnessError("engine not available yet: the native LLaVA engine is not wired into this build (model \(model.path))")
+    try LLaVAAnswerEngine(modelDirectory: model, visionTower: visionTower)
 }
 
 /// The adapter for a benchmark name declared in datasets.json, with paths resolved under `dataRoot`.

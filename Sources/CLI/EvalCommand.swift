@@ -35,6 +35,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("answers"), help: "Also write the answers file (LLaVA jsonl) here when the run is complete.")
     var answersFile: String?
     @Flag(inversion: .prefixedNo, help: "Score the run when it is complete.") var score = true
+    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<run>/).")
+    var out = "results"
     @Flag(name: .customLong("allow-incomplete"), help: "Score (and export) even with items missing.") var allowIncomplete = false
     @Option(name: .customLong("max-consecutive-failures"), help: "Stop after this many failed items in a row (0: never).")
     var maxConsecutiveFailures = 50
@@ -75,6 +77,11 @@ struct EvalCommand: ParsableCommand {
         let ready = summary.run.isComplete || allowIncomplete
         if let answersFile, ready {
             try AnswersFile.write(RunScoring.answerRecords(store: store, run: summary.run), to: URL(fileURLWithPath: answersFile))
+        }
+        if ready && shardSpec == nil {
+            for url in try CLIRuns.export(store: store, run: summary.run, dataRoot: try data.url, root: URL(fileURLWithPath: out)) where !quiet {
+                CLIRuns.printErr("wrote \(url.path)")
+            }
         }
         if score && ready && shardSpec == nil {
             for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: try data.url, allowIncomplete: allowIncomplete) {

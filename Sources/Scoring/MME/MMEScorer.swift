@@ -32,7 +32,19 @@ public struct MMEScorer: BenchmarkScorer {
         if answers.count != answered.count {
             notes.append("MME: \(answers.count - answered.count) duplicate answers (all are scored, as the reference does)")
         }
-        let (files, unresolved) = MMEResultsFolder.taskFiles(answers, groundTruth: groundTruth)
+        // calculation.py reads one tab-separated line per answer, so a tab or line break inside an answer
+        // breaks the reference tool; score such answers with those characters read as spaces instead.
+        var cleaned = answers
+        var flattened = 0
+        for i in cleaned.indices where cleaned[i].text.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+            cleaned[i].text = String(cleaned[i].text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+            flattened += 1
+        }
+        if flattened > 0 {
+            notes.append("MME: \(flattened) answers contain tabs or line breaks; scored with them read as spaces "
+                         + "(the reference's calculation.py cannot parse such lines)")
+        }
+        let (files, unresolved) = MMEResultsFolder.taskFiles(cleaned, groundTruth: groundTruth)
         if !unresolved.isEmpty {
             notes.append("MME: \(unresolved.count) answers have no ground-truth question and were left out "
                          + "(convert_answer_to_mme.py would stop on them)")

@@ -1,0 +1,55 @@
+import Checkpoint
+import Foundation
+import Model
+import Pruning
+import Store
+
+/// The native LLaVA engine behind the harness's `AnswerEngine` seam.
+public final class LLaVAAnswerEngine: AnswerEngine {
+    public let pipeline: LLaVAPipeline
+    public let modelID: String
+    public let fingerprint: String
+
+    public init(modelDirectory: URL, visionTower: URL? = nil) throws {
+        pipeline = try LLaVAPipeline(modelDirectory: modelDirectory, visionTower: visionTower)
+        modelID = modelDirectory.standardizedFileURL.lastPathComponent
+        fingerprint = try Self.fingerprint(model: modelDirectory, visionTower: pipeline.visionTowerDirectory)
+    }
+
+    /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and
+    /// shape, of the language model and of the vision tower.
+    public static func fingerprint(model: URL, visionTower: URL) throws -> String {
+        var text = ""
+        for dir in [model, visionTower] {
+            let config = (try? String(contentsOf: dir.appendingPathComponent("config.json"), encoding: .utf8)) ?? ""
+            text += "config:\(config)\n"
+            let store = try WeightStore(directory: dir)
+            for name in store.names.sorted() {
+                let t = try store.tensor(name)
+                text += "\(name):\(t.dtype.rawValue):\(t.shape)\n"
+            }
+        }
+        return SHA256Digest.hex(text)
+    }
+
+    public func answer(_ request: AnswerRequest) throws -> EngineAnswer {
+        let method: SelectionMethod?
+        if request.method == RunConfig.baselineMethod || request.tokens == nil {
+            method = nil
+        } else {
+            guard let m = SelectionMethod(rawValue: request.method) else {
+                throw HarnessError("unknown pruning method '\(request.method)' (known: \(SelectionMethod.names), or \(RunConfig.baselineMethod))")
+            }
+            method = m
+        }
+        let r = try pipeline.run(PipelineRequest(imageURL: request.imageURL, question: request.prompt, method: method,
+                                                 tokens: request.tokens ?? 576, ratio: request.ratio, seed: request.seed,
+                                                 maxNewTokens: request.maxNewTokens))
+        let t = r.timings
+        return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
+                            kept: r.selections.map(\.kept),
+                            // The projector runs inside the reference's encode_images, so it is counted with the vision stage.
+                            timings: ["preprocess": t.preprocess, "vision": t.vision + t.projector, "prune": t.prune,
+                                      "prefill": t.prefill, "decode": t.decode, "total": t.total])
+    }
+}
