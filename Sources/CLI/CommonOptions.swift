@@ -68,3 +68,25 @@ extension CLIRuns {
         return written
     }
 }
+
+extension CLIRuns {
+    /// After a run completes: write its answers/submission files under `out` and score it.
+    /// Problems are reported, not thrown, so one unscorable run does not stop a sweep.
+    static func finish(store: ResultsStore, run: RunInfo, dataRoot: URL, out: URL?, score: Bool, quiet: Bool) {
+        guard run.isComplete else { return }
+        if let out {
+            do {
+                let files = try export(store: store, run: run, dataRoot: dataRoot, root: out)
+                if !quiet { for f in files { printErr("wrote \(f.path)") } }
+            } catch {
+                printErr("\(run.config.label): not exported: \(error)")
+            }
+        }
+        guard score else { return }
+        do {
+            for line in try CLIRuns.score(store: store, run: run, dataRoot: dataRoot, allowIncomplete: false) { print(line) }
+        } catch {
+            printErr("\(run.config.label): not scored: \(error)")
+        }
+    }
+}

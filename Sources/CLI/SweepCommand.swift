@@ -32,6 +32,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Evaluate shard I of N (0-based) of every run.") var shard: String?
     @Flag(name: .customLong("dry-run"), help: "Print the expanded grid and exit.") var dryRun = false
     @Flag(inversion: .prefixedNo, help: "Score each run when complete.") var score = true
+    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<run>/).")
+    var out = "results"
     @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
     var ignoreSlurm = false
     @Flag(help: "No progress line.") var quiet = false
@@ -82,18 +84,13 @@ struct SweepCommand: ParsableCommand {
             case .skipped(let job, _):
                 skipped += 1
                 if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
-            case .evaluated(let job, let summary):
+            case .evaluated(_, let summary):
                 ran += 1
                 if !summary.failures.isEmpty { withFailures += 1 }
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
-                guard score && summary.run.isComplete && shardSpec == nil else { return }
-                do {
-                    for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: root, allowIncomplete: false) {
-                        print(line)
-                    }
-                } catch {
-                    CLIRuns.printErr("\(job): not scored: \(error)")
-                }
+                guard shardSpec == nil else { return }
+                CLIRuns.finish(store: store, run: summary.run, dataRoot: root, out: URL(fileURLWithPath: out),
+                               score: score, quiet: quiet)
             }
         }
         CLIRuns.printErr("sweep: \(ran) runs evaluated, \(skipped) skipped as finished, \(withFailures) with failed items -> \(dbPath)")

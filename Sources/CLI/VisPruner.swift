@@ -11,6 +11,7 @@ struct VisPruner: ParsableCommand {
         """,
         version: ToolVersion.string,
         subcommands: [
+            DemoCommand.self,
             PruneCommand.self,
             InfoCommand.self,
             EvalCommand.self,

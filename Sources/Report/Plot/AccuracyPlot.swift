@@ -37,7 +37,9 @@ public enum AccuracyPlot {
             var lo = values.min() ?? 0, hi = values.max() ?? 1
             if hi - lo < 1e-9 { lo -= 1; hi += 1 }
             let pad = (hi - lo) * 0.08
-            lo -= pad; hi += pad
+            // Scores are never negative: keep the axis from dipping below zero.
+            lo = lo >= 0 ? max(0, lo - pad) : lo - pad
+            hi += pad
             func xPos(_ t: Int) -> Double {
                 xMax > xMin ? left + (log2(Double(t)) - xMin) / (xMax - xMin) * (right - left) : (left + right) / 2
             }
@@ -58,10 +60,6 @@ public enum AccuracyPlot {
             }
             scene.shapes.append(.rect(x: left, y: top, w: right - left, h: bottom - top, stroke: .black, fill: nil))
             scene.shapes.append(.text("visual tokens", x: (left + right) / 2, y: bottom + 26, size: 7, color: .black, anchor: 0.5))
-            if let u = unpruned.first, u.isFinite {
-                let y = yPos(u)
-                scene.shapes.append(.line(x0: left, y0: y, x1: right, y1: y, color: .gray, width: 2, dashed: true))
-            }
             for (si, sk) in seriesKeys.enumerated() {
                 let color = Canvas.Color.palette[si % Canvas.Color.palette.count]
                 let pts = rows.filter { !$0.isUnpruned && key($0) == sk && $0.value.isFinite }
@@ -71,6 +69,11 @@ public enum AccuracyPlot {
                     scene.shapes.append(.line(x0: a.0, y0: a.1, x1: b.0, y1: b.1, color: color, width: 2, dashed: false))
                 }
                 for p in pts { scene.shapes.append(.marker(x: p.0, y: p.1, radius: 3, color: color)) }
+            }
+            // Drawn last so the reference stays visible where a series coincides with it.
+            if let u = unpruned.first, u.isFinite {
+                let y = yPos(u)
+                scene.shapes.append(.line(x0: left, y0: y, x1: right, y1: y, color: .gray, width: 2, dashed: true))
             }
         }
         // Legend.

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Harness
+import Report
+import Store
+
+/// `vispruner demo`: the whole pipeline on the bundled tiny model and sample data, in a few minutes.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a small sweep on the bundled tiny model and sample data of all six benchmarks.",
+        discussion: """
+        Evaluates the unpruned model, VisPruner and FasterVLM at 32 and 64 visual tokens on a few items of \
+        VQAv2, GQA, MME, POPE, ScienceQA-IMG and TextVQA, then writes under --out: demo.sqlite (every answer \
+        with its timings), answers and submission files per run, scores.md/.csv, latency.md/.csv and \
+        accuracy.png/.svg. The bundled model has random weights: its scores only show that the pipeline works. \
+        Re-running resumes; --fresh starts over.
+        """)
+
+    @Option(help: "Output folder.") var out = "results/demo"
+    @Flag(help: "Delete the previous demo database first.") var fresh = false
+    @Option(name: .customLong("max-new-tokens"), help: "Decoding length (the demo caps it to keep the run short).")
+    var maxNewTokens = 32
+    @Flag(help: "No progress line.") var quiet = false
+
+    func run() throws {
+        let assets = try DemoAssets.locate()
+        let outDir = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let dbPath = outDir.appendingPathComponent("demo.sqlite").path
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
+        }
+        CLIRuns.printErr("""
+            VisPruner Bench demo — model \(assets.model.path)
+            NOTE: the bundled model has RANDOM weights. Its scores only show that the pipeline (preprocessing,
+            vision tower, pruning, decoding, storage, scoring, export, report) works; they say nothing about VisPruner.
+            """)
+        let registry = try DatasetRegistry.load()
+        let spec = SweepSpec(models: [assets.model.path], datasets: registry.names, methods: ["vispruner", "fastervlm"],
+                             tokens: [64, 32], ratios: [0.5], baseline: true, maxNewTokens: maxNewTokens)
+        let plan = SweepPlan(spec)
+        let store = try ResultsStore(path: dbPath)
+        let runner = SweepRunner(store: store,
+                                 makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: nil) },
+                                 makeAdapter: { try registry.adapter(for: $0, dataRoot: assets.data) })
+        let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet), metadata: CLIRuns.metadata)
+        let started = Date()
+        _ = try runner.run(plan, options: options) { outcome in
+            switch outcome {
+            case .skipped(let job, _):
+                if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
+            case .evaluated(_, let summary):
+                if !quiet { CLIRuns.printErr(summary.summaryLine) }
+                CLIRuns.finish(store: store, run: summary.run, dataRoot: assets.data,
+                               out: outDir.appendingPathComponent("submissions"), score: true, quiet: true)
+            }
+        }
+
+        let report = try StoreReport(databases: [dbPath])
+        let scores = ScoreTable(report.results), latency = LatencyTable(report.latency)
+        try Data(scores.markdown().utf8).write(to: outDir.appendingPathComponent("scores.md"))
+        try Data(scores.csv().utf8).write(to: outDir.appendingPathComponent("scores.csv"))
+        try Data(latency.markdown().utf8).write(to: outDir.appendingPathComponent("latency.md"))
+        try Data(latency.csv().utf8).write(to: outDir.appendingPathComponent("latency.csv"))
+        let plots = try ReportCommand.writePlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
+                                               title: "Demo (random weights): score vs visual tokens")
+        print("")
+        print(scores.markdown())
+        print(latency.markdown())
+        for n in report.notes { print("note: \(n)") }
+        print("""
+            Demo finished in \(Int(Date().timeIntervalSince(started))) s. Written under \(outDir.path):
+              demo.sqlite, submissions/, scores.md, scores.csv, latency.md, latency.csv, \
+            \(plots.map(\.lastPathComponent).joined(separator: ", "))
+            (Scores come from a model with random weights: they only show the pipeline works.)
+
+            With a real checkpoint (see EVAL.md for the data layout):
+              vispruner eval --model ~/models/llava-v1.5-7b --dataset gqa --tokens 64 --ratio 0.5 --data-root ~/data/eval
+              vispruner sweep --model ~/models/llava-v1.5-7b --dataset mme --dataset pope --tokens 64 --tokens 128 \\
+                --ratio 0.5 --data-root ~/data/eval --db results/sweep.sqlite
+              vispruner report --db results/sweep.sqlite --plot results/accuracy.png
+            """)
+    }
+}
+
+/// The bundled demo model and data (`demo/` in the repository).
+enum DemoAssets {
+    struct Paths { let model: URL; let data: URL }
+
+    /// Finds `demo/` walking up from the executable (a build under .build/ finds the repository's)
+    /// and from the current directory.
+    static func locate() throws -> Paths {
+        var starts: [URL] = []
+        if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
+        starts.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        for start in starts {
+            var dir = start.standardizedFileURL
+            for _ in 0..<12 {
+                let demo = dir.appendingPathComponent("demo")
+                let model = demo.appendingPathComponent("models/llava15-tiny")
+                if FileManager.default.fileExists(atPath: model.appendingPathComponent("config.json").path) {
+                    return Paths(model: model, data: demo.appendingPathComponent("data"))
+                }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        throw ValidationError("the bundled demo/ folder was not found next to the executable's repository or the current directory")
+    }
+}
