@@ -6,6 +6,7 @@ import PackageDescription
 /// One executable benchmark target per area; each lives in Benchmarks/<Name>/.
 let benchmarkNames = [
     "KernelBenchmarks",
+    "PruningBenchmarks",
 ]
 
 let package = Package(

@@ -12,6 +12,7 @@ struct VisPruner: ParsableCommand {
         version: ToolVersion.string,
         subcommands: [
             DemoCommand.self,
+            GenerateCommand.self,
             PruneCommand.self,
             InfoCommand.self,
             EvalCommand.self,

@@ -60,7 +60,8 @@ func cosineGram(_ features: Tensor, rows: [Int]) -> [Float] {
             for (k, r) in rows.enumerated() {
                 let x = src.baseAddress! + r * d, y = dst.baseAddress! + k * d
                 let norm = ReferenceArithmetic.norm(x, count: d)
-                for i in 0..<d { y[i] = x[i] / norm }
+                // An all-zero feature (the reference would produce NaN) is similar to nothing.
+                for i in 0..<d { y[i] = norm > 0 ? x[i] / norm : 0 }
             }
         }
     }

@@ -4,32 +4,8 @@ import TestSupport
 
 /// Runs the built `vispruner` binary (build first with `swift build`).
 final class DatasetCommandsTests: XCTestCase {
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
-
-    func binary() throws -> URL {
-        let url = Fixtures.repoRoot.appendingPathComponent(".build/debug/vispruner")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw XCTSkip("\(url.path) is missing; run `swift build` first")
-        }
-        return url
-    }
-
-    func run(_ args: [String], environment: [String: String] = [:]) throws -> Run {
-        let p = Process()
-        p.executableURL = try binary()
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "VISPRUNER_DATA")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func run(_ args: [String], environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        try CLIRunner.run(args, environment: environment)
     }
 
     func samples() throws -> String { try Fixtures.require("datasets-samples").path }

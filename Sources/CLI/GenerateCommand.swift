@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Model
+import Pruning
+
+/// `vispruner generate`: one question about one image, as the reference evaluation asks it.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Answer one question about one image with a LLaVA checkpoint (optionally pruned).",
+        discussion: """
+        The prompt is wrapped in the vicuna_v1 template with "<image>\\n" before it, exactly as LLaVA's \
+        evaluation does; greedy decoding. Without --tokens every visual token is fed. --json prints \
+        generated_ids, text, kept / important / diverse (one list per view), visual_tokens_fed, \
+        inputs_embeds_length, input_ids and per-stage timings in ms.
+        Example: vispruner generate --model demo/models/llava15-tiny --image img.jpg \\
+                 --prompt "Is there a dog?" --tokens 64 --ratio 0.5 --json
+        """)
+
+    @Option(help: "LLaVA checkpoint directory.") var model: String
+    @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory (default: from the checkpoint config).")
+    var visionTower: String?
+    @Option(help: "Image file (PNG or JPEG); omit for a text-only question.") var image: String?
+    @Option(help: "The question (the user message after the image).") var prompt: String
+    @Option(help: "Visual tokens to keep per view (default: all, no pruning).") var tokens: Int?
+    @Option(help: "VisPruner important ratio.") var ratio = 0.5
+    @Option(help: "Selection method (with --tokens).") var method = "vispruner"
+    @Option(help: "Seed for --method random.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-new-tokens"), help: "Maximum new tokens.") var maxNewTokens = 128
+    @Flag(help: "Print a JSON object.") var json = false
+
+    func validate() throws {
+        if let tokens, tokens <= 0 { throw ValidationError("--tokens must be positive") }
+        guard ratio >= 0 && ratio <= 1 else { throw ValidationError("--ratio must be in [0, 1]") }
+        guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
+        guard SelectionMethod(rawValue: method) != nil else {
+            throw ValidationError("unknown --method '\(method)' (known: \(SelectionMethod.names))")
+        }
+    }
+
+    func run() throws {
+        let pipeline = try LLaVAPipeline(modelDirectory: URL(fileURLWithPath: model),
+                                         visionTower: visionTower.map { URL(fileURLWithPath: $0) })
+        let request = PipelineRequest(imageURL: image.map { URL(fileURLWithPath: $0) }, question: prompt,
+                                      method: tokens == nil ? nil : SelectionMethod(rawValue: method),
+                                      tokens: tokens ?? 576, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)
+        let r = try pipeline.run(request)
+        guard json else {
+            print(r.text)
+            return
+        }
+        let t = r.timings
+        let object: [String: Any] = [
+            "generated_ids": r.generatedIDs,
+            "text": r.text,
+            "kept": r.selections.map(\.kept),
+            "important": r.selections.map(\.important),
+            "diverse": r.selections.map(\.diverse),
+            "visual_tokens_fed": r.visualTokensFed,
+            "inputs_embeds_length": r.inputsEmbedsLength,
+            "input_ids": r.inputIDs,
+            "timings_ms": ["load": pipeline.loadMilliseconds, "preprocess": t.preprocess, "vision": t.vision,
+                           "prune": t.prune, "projector": t.projector, "prefill": t.prefill, "decode": t.decode,
+                           "total": t.total],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+
+/// Runs the built `vispruner` binary in a child process (the CLITests target depends on the executable,
+/// so `swift test` builds it next to the test bundle).
+public enum CLIRunner {
+    public struct Result { public var status: Int32; public var stdout: String; public var stderr: String }
+
+    public static func binary() throws -> URL {
+        let url = Fixtures.repoRoot.appendingPathComponent(".build/debug/vispruner")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("\(url.path) is missing; run `swift build` first")
+        }
+        return url
+    }
+
+    public static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "VISPRUNER_DATA")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        // Files instead of pipes: a child writing a lot to both streams cannot block on a full pipe.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        try out.close(); try err.close()
+        return Result(status: p.terminationStatus,
+                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+}
