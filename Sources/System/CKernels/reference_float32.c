@@ -55,37 +55,58 @@ static void gram_portable(const float *x, size_t m, size_t d, float *g) {
 }
 
 #if defined(__x86_64__)
-// Same arithmetic, 8 columns j at a time: lane l carries the chain for column j+l (FMA is exact
-// per lane, so vector and scalar chains round identically).
+// Same arithmetic, vectorised across columns: lane l of a vector carries the chain for column j+l
+// (FMA is exact per lane, so vector and scalar chains round identically). Two rows × 32 columns are in
+// flight at once (8 independent chains) to hide FMA latency. fma(a,b,c) = fma(b,a,c), so G is exactly
+// symmetric: only blocks on or right of the diagonal are computed, then mirrored.
 __attribute__((target("avx2,fma")))
 static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
-    // xt: x transposed [d × m], so column blocks load contiguously.
     for (size_t i = 0; i < m; i++)
         for (size_t k = 0; k < d; k++) xt[k * m + i] = x[i * d + k];
-    size_t j8 = m - m % 8;
-    for (size_t i = 0; i < m; i++) {
-        const float *a = x + i * d;
-        for (size_t j = 0; j < j8; j += 8) {
-            __m256 c = _mm256_setzero_ps();
+    size_t j32 = m - m % 32;
+    for (size_t i = 0; i < m; i += 2) {
+        int two = i + 1 < m;
+        const float *a0 = x + i * d, *a1 = x + (two ? i + 1 : i) * d;
+        size_t jstart = (i / 32) * 32;
+        for (size_t j = jstart; j < j32; j += 32) {
+            __m256 c0[4], c1[4];
+            for (int v = 0; v < 4; v++) { c0[v] = _mm256_setzero_ps(); c1[v] = _mm256_setzero_ps(); }
             for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
                 size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
-                __m256 acc = _mm256_setzero_ps();
-                for (size_t k = k0; k < k1; k++)
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(a[k]), _mm256_loadu_ps(xt + k * m + j), acc);
-                c = _mm256_add_ps(c, acc);
+                __m256 p0[4], p1[4];
+                for (int v = 0; v < 4; v++) { p0[v] = _mm256_setzero_ps(); p1[v] = _mm256_setzero_ps(); }
+                for (size_t k = k0; k < k1; k++) {
+                    const float *row = xt + k * m + j;
+                    __m256 s0 = _mm256_set1_ps(a0[k]), s1 = _mm256_set1_ps(a1[k]);
+                    for (int v = 0; v < 4; v++) {
+                        __m256 b = _mm256_loadu_ps(row + 8 * v);
+                        p0[v] = _mm256_fmadd_ps(s0, b, p0[v]);
+                        p1[v] = _mm256_fmadd_ps(s1, b, p1[v]);
+                    }
+                }
+                for (int v = 0; v < 4; v++) { c0[v] = _mm256_add_ps(c0[v], p0[v]); c1[v] = _mm256_add_ps(c1[v], p1[v]); }
             }
-            _mm256_storeu_ps(g + i * m + j, c);
+            for (int v = 0; v < 4; v++) {
+                _mm256_storeu_ps(g + i * m + j + 8 * v, c0[v]);
+                if (two) _mm256_storeu_ps(g + (i + 1) * m + j + 8 * v, c1[v]);
+            }
         }
-        for (size_t j = j8; j < m; j++) {
-            float c = 0.f;
-            for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
-                size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
-                float part = dot_block(a, x + j * d, k0, k1);
-                c = c + part;
+        for (size_t r = i; r < i + 1 + (size_t)two; r++) {
+            const float *a = x + r * d;
+            for (size_t j = (j32 > r ? j32 : r); j < m; j++) {
+                float c = 0.f;
+                for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
+                    size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
+                    float part = dot_block(a, x + j * d, k0, k1);
+                    c = c + part;
+                }
+                g[r * m + j] = c;
             }
-            g[i * m + j] = c;
         }
     }
+    // Mirror the upper triangle (and the diagonal blocks' computed parts) into the lower one.
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < i; j++) g[i * m + j] = g[j * m + i];
 }
 #endif
 
