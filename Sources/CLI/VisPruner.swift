@@ -14,6 +14,7 @@ struct VisPruner: ParsableCommand {
             DemoCommand.self,
             GenerateCommand.self,
             PruneCommand.self,
+            VisualizeCommand.self,
             InfoCommand.self,
             EvalCommand.self,
             SweepCommand.self,
