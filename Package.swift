@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Datasets", "Scoring", "store-writer", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["vispruner", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vispruner", "Store", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -40,3 +40,19 @@ public enum CLIRunner {
                       stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }
+
+extension CLIRunner {
+    /// Starts the binary without waiting (for tests that kill it midway); output is discarded.
+    public static func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "VISPRUNER_DATA")
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+}

@@ -1,0 +1,110 @@
+import XCTest
+import Foundation
+import Datasets
+import Store
+import TestSupport
+
+/// The harness through the real binary and the real (tiny) engine: kill -9 midway and resume on every
+/// benchmark, sharded runs merged, and report/score agreement.
+final class EndToEndEvalTests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
+
+    func model() throws -> String { try Fixtures.require("fixtures/llava15-tiny").path }
+    func data() throws -> String { try Fixtures.require("datasets-samples").path }
+
+    func evalArgs(_ dataset: String, db: URL, extra: [String] = []) throws -> [String] {
+        ["eval", "--model", try model(), "--dataset", dataset, "--tokens", "64", "--ratio", "0.5", "--data-root", try data(),
+         "--db", db.path, "--max-new-tokens", "6", "--out", work.appendingPathComponent("out").path, "--quiet"] + extra
+    }
+
+    func predictions(_ db: URL) throws -> [PredictionRecord] {
+        let store = try ResultsStore(path: db.path, readonly: true)
+        return try store.runs().flatMap { try store.predictions($0.id) }
+    }
+
+    /// For each benchmark: SIGKILL a running eval at a random moment, resume, and end with exactly one
+    /// answer per item, equal to an uninterrupted run's, and stored scores equal to scoring the answers file.
+    func testKillMidwayAndResumeOnEveryBenchmark() throws {
+        var rng = SystemRandomNumberGenerator()
+        for dataset in ["vqav2", "gqa", "mme", "textvqa", "pope", "scienceqa"] {
+            let db = work.appendingPathComponent("\(dataset).sqlite")
+            let items = try DatasetRegistry.load().adapter(for: dataset, dataRoot: URL(fileURLWithPath: try data())).items()
+            // Kill once a random number of answers (2 to a third of the items) is stored.
+            let target = Int.random(in: 2...max(2, items.count / 3), using: &rng)
+            let p = try CLIRunner.start(try evalArgs(dataset, db: db))
+            let deadline = Date().addingTimeInterval(120)
+            while p.isRunning && Date() < deadline && ((try? predictions(db).count) ?? 0) < target { usleep(5_000) }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let partial = (try? predictions(db).count) ?? 0
+            XCTAssertLessThan(partial, items.count, "\(dataset): the process must be killed before it finishes")
+            let resumed = try CLIRunner.run(try evalArgs(dataset, db: db))
+            XCTAssertEqual(resumed.status, 0, "\(dataset): \(resumed.stderr)")
+
+            let store = try ResultsStore(path: db.path, readonly: true)
+            XCTAssertEqual(try store.integrityCheck(), ["ok"], dataset)
+            let runs = try store.runs()
+            XCTAssertEqual(runs.count, 1, dataset)
+            let run = try XCTUnwrap(runs.first)
+            let got = try store.predictions(run.id)
+            XCTAssertEqual(got.count, items.count, "\(dataset): one answer per item (killed after \(partial))")
+            XCTAssertEqual(Set(got.map(\.key)).count, items.count, "\(dataset): no duplicates")
+            XCTAssertEqual(got.map(\.key), ItemKey.keys(for: items.map(\.questionID)), "\(dataset): question-file order")
+
+            // Same answers as an uninterrupted run.
+            let clean = work.appendingPathComponent("\(dataset)-clean.sqlite")
+            XCTAssertEqual(try CLIRunner.run(try evalArgs(dataset, db: clean, extra: ["--no-score"])).status, 0)
+            XCTAssertEqual(try predictions(clean).map(\.rawOutput), got.map(\.rawOutput), dataset)
+
+            // Stored scores equal scoring the exported answers file with `vispruner score`.
+            guard dataset != "vqav2" else { continue } // test-dev: scored by the EvalAI server, not locally
+            let answers = work.appendingPathComponent("\(dataset).jsonl")
+            try AnswersFile.write(got.map { AnswerRecord(questionID: $0.questionID, prompt: $0.prompt, text: $0.rawOutput,
+                                                         answerID: $0.answerID, modelID: run.config.modelID) }, to: answers)
+            let scored = try CLIRunner.run(["score", dataset, "--answers", answers.path, "--data-root", try data(), "--json"])
+            XCTAssertEqual(scored.status, 0, scored.stderr)
+            let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+            let metrics = try XCTUnwrap(obj["metrics"] as? [String: Double])
+            for m in try store.scores(run.id) where m.name != "headline" {
+                let v = try XCTUnwrap(metrics[m.name], "\(dataset) \(m.name)")
+                // JSON printing on Linux may lose the last bit of a double.
+                XCTAssertTrue(abs(v - m.value) <= 1e-12 * max(1, abs(v)) || (v.isNaN && m.value.isNaN),
+                              "\(dataset) \(m.name): \(v) vs \(m.value)")
+            }
+        }
+    }
+
+    /// Three shards merged equal the unsharded run item for item, and the report shows the scorer's number.
+    func testThreeShardsMergedEqualUnshardedAndReportMatchesScore() throws {
+        let whole = work.appendingPathComponent("whole.sqlite")
+        XCTAssertEqual(try CLIRunner.run(try evalArgs("pope", db: whole)).status, 0)
+        let base = work.appendingPathComponent("sharded.sqlite")
+        for i in 0..<3 {
+            let r = try CLIRunner.run(try evalArgs("pope", db: base, extra: ["--shard", "\(i)/3", "--ignore-slurm"]))
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let merged = work.appendingPathComponent("merged.sqlite")
+        let shards = (0..<3).map { work.appendingPathComponent("sharded.shard-\($0)-of-3.sqlite").path }
+        let m = try CLIRunner.run(["merge", merged.path] + shards + ["--data-root", try data()])
+        XCTAssertEqual(m.status, 0, m.stderr + m.stdout)
+        let a = try predictions(whole), b = try predictions(merged)
+        XCTAssertEqual(a.count, 42)
+        XCTAssertEqual(a.map(\.key), b.map(\.key))
+        for (x, y) in zip(a, b) { XCTAssertEqual(x.differingFields(from: y), [], "\(x.questionID)") }
+
+        let report = try CLIRunner.run(["report", "--db", whole.path, "--csv"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let store = try ResultsStore(path: whole.path, readonly: true)
+        let run = try XCTUnwrap(try store.runs().first)
+        let f1 = try XCTUnwrap(try store.scores(run.id).first { $0.name == "f1.average" }?.value)
+        let row = try XCTUnwrap(report.stdout.split(separator: "\n").first { $0.hasPrefix("llava15-tiny,vispruner,64") })
+        XCTAssertEqual(row.split(separator: ",")[4], Substring(String(f1)), "report shows the scorer's value")
+    }
+}
