@@ -2,9 +2,9 @@ import Foundation
 
 /// All tensors of one model folder, by name, memory-mapped.
 ///
-/// Opens either a single `*.safetensors` file set or a sharded checkpoint described by
-/// `model.safetensors.index.json`. Other on-disk formats can be adapted through
-/// `init(tensors:source:)`.
+/// Opens a `*.safetensors` file set (or a sharded one described by `model.safetensors.index.json`),
+/// else PyTorch `.bin` weights (`pytorch_model.bin` or `pytorch_model.bin.index.json` shards) as
+/// liuhaotian/llava-v1.5-7b and openai/clip-vit-large-patch14-336 ship them.
 public final class WeightStore {
     /// Where the tensors came from, for error messages.
     public let source: String
@@ -16,7 +16,7 @@ public final class WeightStore {
     /// Index files larger than this are refused (real ones are ~100 KB).
     static let maxIndexBytes = 64 * 1024 * 1024
 
-    /// Opens the safetensors checkpoint in `directory`.
+    /// Opens the checkpoint in `directory` (safetensors preferred, else PyTorch `.bin`).
     public init(directory: URL) throws {
         source = directory.path
         table = [:]
@@ -35,7 +35,8 @@ public final class WeightStore {
             shardNames = entries.filter { $0.hasSuffix(".safetensors") }.sorted()
         }
         guard !shardNames.isEmpty else {
-            throw CheckpointError("\(directory.path): no *.safetensors files (or model.safetensors.index.json) found")
+            try loadTorchBin(directory: directory)
+            return
         }
         for shard in shardNames {
             let file = try SafetensorsFile(url: directory.appendingPathComponent(shard))
@@ -52,6 +53,32 @@ public final class WeightStore {
                 }
                 unsupported[name] = d
             }
+        }
+    }
+
+    /// PyTorch `torch.save` checkpoints (`pytorch_model.bin`, or shards listed in
+    /// `pytorch_model.bin.index.json`), read by the restricted unpickler (see TorchBin/).
+    private func loadTorchBin(directory: URL) throws {
+        let fm = FileManager.default
+        let index = directory.appendingPathComponent("pytorch_model.bin.index.json")
+        let shards: [String]
+        if fm.fileExists(atPath: index.path) {
+            shards = try TorchCheckpoint.loadIndex(index).shards
+        } else {
+            shards = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".bin") }.sorted()
+        }
+        guard !shards.isEmpty else {
+            throw CheckpointError("\(directory.path): no *.safetensors or PyTorch *.bin weights (or their index) found")
+        }
+        for shard in shards {
+            let contents = try TorchCheckpoint.loadContents(directory.appendingPathComponent(shard))
+            for (name, t) in contents.tensors {
+                guard table[name] == nil, unsupported[name] == nil else {
+                    throw CheckpointError("\(directory.path): tensor \(name) appears in more than one shard (\(shard))")
+                }
+                table[name] = t
+            }
+            for (name, why) in contents.skipped where table[name] == nil { unsupported[name] = why }
         }
     }
 
