@@ -19,24 +19,16 @@ public struct LatencyTable: Equatable, Sendable {
     public var rows: [Row]
 
     public init(_ samples: [LatencySample]) {
-        struct Key: Hashable { let model: String; let method: String; let tokens: Int?; let ratio: Double? }
-        var groups: [Key: [LatencySample]] = [:]
-        var order: [Key] = []
+        var groups: [ConfigKey: [LatencySample]] = [:]
+        var order: [ConfigKey] = []
         for s in samples {
-            let k = Key(model: s.model, method: s.tokens == nil ? "unpruned" : s.method, tokens: s.tokens,
-                        ratio: s.tokens == nil ? nil : s.ratio)
+            let k = ConfigKey(model: s.model, method: s.method, tokens: s.tokens, ratio: s.ratio)
             if groups[k] == nil { order.append(k) }
             groups[k, default: []].append(s)
         }
         let seen = Set(samples.flatMap { $0.stages.keys })
         stages = Self.stageOrder.filter(seen.contains) + seen.subtracting(Self.stageOrder).sorted()
-        order.sort { a, b in
-            if a.model != b.model { return a.model < b.model }
-            if (a.tokens == nil) != (b.tokens == nil) { return a.tokens == nil }
-            if a.tokens != b.tokens { return (a.tokens ?? 0) > (b.tokens ?? 0) }
-            if a.method != b.method { return a.method < b.method }
-            return (a.ratio ?? -1) < (b.ratio ?? -1)
-        }
+        order.sort()
         let stageNames = stages
         rows = order.map { k in
             let g = groups[k] ?? []

@@ -27,26 +27,17 @@ public struct ScoreTable: Equatable, Sendable {
         cols += names.sorted()
         benchmarks = cols
 
-        struct Key: Hashable { let model: String; let method: String; let tokens: Int?; let ratio: Double? }
-        var grouped: [Key: [String: Double]] = [:]
-        var order: [Key] = []
+        var grouped: [ConfigKey: [String: Double]] = [:]
+        var order: [ConfigKey] = []
         for r in results {
-            let k = Key(model: r.model, method: r.isUnpruned ? "unpruned" : r.method, tokens: r.tokens,
-                        ratio: r.isUnpruned ? nil : r.ratio)
+            let k = ConfigKey(model: r.model, method: r.method, tokens: r.tokens, ratio: r.ratio)
             if grouped[k] == nil { order.append(k) }
             grouped[k, default: [:]][r.dataset] = r.value
         }
-        // Unpruned first within a model, then by decreasing budget, method name, ratio.
-        order.sort { a, b in
-            if a.model != b.model { return a.model < b.model }
-            if (a.tokens == nil) != (b.tokens == nil) { return a.tokens == nil }
-            if a.tokens != b.tokens { return (a.tokens ?? 0) > (b.tokens ?? 0) }
-            if a.method != b.method { return a.method < b.method }
-            return (a.ratio ?? -1) < (b.ratio ?? -1)
-        }
+        order.sort()
         rows = order.map { k in
             let vals = cols.map { grouped[k]?[$0] }
-            let base = grouped[Key(model: k.model, method: "unpruned", tokens: nil, ratio: nil)]
+            let base = grouped[ConfigKey(model: k.model, method: "unpruned", tokens: nil, ratio: nil)]
             var rel: Double? = nil
             if let base {
                 let pairs = cols.compactMap { c -> Double? in
