@@ -64,11 +64,13 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
     for (size_t i = 0; i < m; i++)
         for (size_t k = 0; k < d; k++) xt[k * m + i] = x[i * d + k];
     size_t j32 = m - m % 32;
-    for (size_t i = 0; i < m; i += 2) {
-        int two = i + 1 < m;
-        const float *a0 = x + i * d, *a1 = x + (two ? i + 1 : i) * d;
-        size_t jstart = (i / 32) * 32;
-        for (size_t j = jstart; j < j32; j += 32) {
+    // Column blocks outermost: one block of xt (d × 32 floats, 128 KB at d = 1024) stays in L2 while every
+    // row pair above or on the diagonal streams past it.
+    for (size_t j = 0; j < j32; j += 32) {
+        size_t iend = j + 32 < m ? j + 32 : m;
+        for (size_t i = 0; i < iend; i += 2) {
+            int two = i + 1 < m;
+            const float *a0 = x + i * d, *a1 = x + (two ? i + 1 : i) * d;
             __m256 c0[4], c1[4];
             for (int v = 0; v < 4; v++) { c0[v] = _mm256_setzero_ps(); c1[v] = _mm256_setzero_ps(); }
             for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
@@ -91,17 +93,18 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
                 if (two) _mm256_storeu_ps(g + (i + 1) * m + j + 8 * v, c1[v]);
             }
         }
-        for (size_t r = i; r < i + 1 + (size_t)two; r++) {
-            const float *a = x + r * d;
-            for (size_t j = (j32 > r ? j32 : r); j < m; j++) {
-                float c = 0.f;
-                for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
-                    size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
-                    float part = dot_block(a, x + j * d, k0, k1);
-                    c = c + part;
-                }
-                g[r * m + j] = c;
+    }
+    // Columns past the last full block: scalar chains, upper triangle.
+    for (size_t r = 0; r < m; r++) {
+        const float *a = x + r * d;
+        for (size_t j = (j32 > r ? j32 : r); j < m; j++) {
+            float c = 0.f;
+            for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
+                size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
+                float part = dot_block(a, x + j * d, k0, k1);
+                c = c + part;
             }
+            g[r * m + j] = c;
         }
     }
     // Mirror the upper triangle (and the diagonal blocks' computed parts) into the lower one.
