@@ -1,4 +1,6 @@
 import Foundation
+import Harness
+import Store
 import Datasets
 
 /// Where the answers to score/export come from. Today only a LLaVA answers `.jsonl` file; the
@@ -22,8 +24,16 @@ enum AnswersInput {
         case .file(let url):
             return try AnswersFile.read(url)
         case .store(let db, let run):
-            // Seam for the Store work: read run `run` of `db` as AnswerRecords.
-            throw DatasetError(file: db, "reading run '\(run)' from a results database is not available in this build yet; export the run's answers as .jsonl and pass --answers")
+            guard FileManager.default.fileExists(atPath: db) else { throw DatasetError(file: db, "no such results database") }
+            let store = try ResultsStore(path: db, readonly: true)
+            let runs = try store.runs()
+            // A run is named by its numeric id or a prefix of its key (as eval and merge print it).
+            let matches = runs.filter { $0.id.description == run || (run.count >= 4 && $0.key.hasPrefix(run)) }
+            guard matches.count == 1, let info = matches.first else {
+                let known = runs.map { "\($0.id) (\($0.key.prefix(12))) \($0.config.label)" }.joined(separator: "; ")
+                throw DatasetError(file: db, matches.isEmpty ? "no run '\(run)' (runs: \(known))" : "run '\(run)' is ambiguous (runs: \(known))")
+            }
+            return AnswersFile.Contents(records: try RunScoring.answerRecords(store: store, run: info), badLines: [])
         }
     }
 

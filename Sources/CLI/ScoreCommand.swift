@@ -21,10 +21,10 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "LLaVA answers .jsonl file.")
     var answers: String?
 
-    @Option(help: "Results database (with --run); not available yet.")
+    @Option(help: "Results database (with --run) instead of --answers.")
     var db: String?
 
-    @Option(name: .customLong("run"), help: "Run id inside --db.")
+    @Option(name: .customLong("run"), help: "Run inside --db: its number or the key prefix eval prints.")
     var runID: String?
 
     @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")

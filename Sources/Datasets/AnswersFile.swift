@@ -8,6 +8,11 @@ public enum AnswersFile {
         public var records: [AnswerRecord]
         /// 1-based line numbers that were not valid answer objects, with the reason.
         public var badLines: [(line: Int, reason: String)]
+
+        public init(records: [AnswerRecord], badLines: [(line: Int, reason: String)] = []) {
+            self.records = records
+            self.badLines = badLines
+        }
     }
 
     public static func read(_ url: URL) throws -> Contents {

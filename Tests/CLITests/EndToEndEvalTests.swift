@@ -108,3 +108,28 @@ final class EndToEndEvalTests: XCTestCase {
         XCTAssertEqual(row.split(separator: ",")[4], Substring(String(f1)), "report shows the scorer's value")
     }
 }
+
+extension EndToEndEvalTests {
+    /// `score --db --run` scores a stored run exactly as its exported answers file.
+    func testScoreFromTheResultsDatabase() throws {
+        let db = work.appendingPathComponent("mme.sqlite")
+        XCTAssertEqual(try CLIRunner.run(try evalArgs("mme", db: db, extra: ["--no-score"])).status, 0)
+        let store = try ResultsStore(path: db.path, readonly: true)
+        let run = try XCTUnwrap(try store.runs().first)
+        let answers = work.appendingPathComponent("mme.jsonl")
+        try AnswersFile.write(try store.predictions(run.id).map {
+            AnswerRecord(questionID: $0.questionID, prompt: $0.prompt, text: $0.rawOutput, answerID: $0.answerID, modelID: "m")
+        }, to: answers)
+        let fromDB = try CLIRunner.run(["score", "mme", "--db", db.path, "--run", String(run.key.prefix(12)), "--data-root", try data(), "--json"])
+        let fromFile = try CLIRunner.run(["score", "mme", "--answers", answers.path, "--data-root", try data(), "--json"])
+        XCTAssertEqual(fromDB.status, 0, fromDB.stderr)
+        func metrics(_ r: CLIRunner.Result) throws -> [String: Double] {
+            let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return try XCTUnwrap(obj["metrics"] as? [String: Double])
+        }
+        XCTAssertEqual(try metrics(fromDB), try metrics(fromFile))
+        let missing = try CLIRunner.run(["score", "mme", "--db", db.path, "--run", "ffffffff", "--data-root", try data()])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no run 'ffffffff'"), missing.stderr)
+    }
+}
