@@ -34,6 +34,7 @@ public struct VisPrunerSelector: TokenSelector {
         for (k, p) in residual.enumerated() { slot[p] = k }
 
         var scores = [Float](); scores.reserveCapacity(r0)
+        var columns = [Int](repeating: 0, count: r0)   // this round's B tokens as columns of g
         g.withUnsafeBufferPointer { gp in
             while true {
                 let count = residual.count
@@ -43,14 +44,20 @@ public struct VisPrunerSelector: TokenSelector {
                 let b = stride(from: 1, to: count, by: 2).map { residual[$0] }
                 let drop = min(remove, a.count)
                 scores.removeAll(keepingCapacity: true)
-                for p in a {
-                    let row = gp.baseAddress! + slot[p] * r0
-                    var best = -Float.infinity
-                    for q in b {
-                        let s = row[slot[q]]
-                        if s > best { best = s }
+                for (k, q) in b.enumerated() { columns[k] = slot[q] }
+                columns.withUnsafeBufferPointer { cols in
+                    let nb = b.count
+                    for p in a {
+                        let row = gp.baseAddress! + slot[p] * r0
+                        var best = -Float.infinity
+                        var k = 0
+                        while k < nb {
+                            let s = row[cols[k]]
+                            if s > best { best = s }
+                            k += 1
+                        }
+                        scores.append(best)
                     }
-                    scores.append(best)
                 }
                 let ranked = ReferenceSort.argsortDescending(scores)
                 residual = ranked[drop...].map { a[$0] } + b
