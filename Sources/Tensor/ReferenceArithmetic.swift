@@ -10,7 +10,7 @@ public enum ReferenceArithmetic {
     /// Gram matrix `x · xᵀ` of `m` rows of `d` floats, as the reference's sgemm rounds it.
     public static func gram(_ x: UnsafePointer<Float>, rows m: Int, cols d: Int) -> [Float] {
         var g = [Float](repeating: 0, count: m * m)
-        var scratch = [Float](repeating: 0, count: m * d)
+        var scratch = [Float](repeating: 0, count: (m + 31) / 32 * 32 * d)
         g.withUnsafeMutableBufferPointer { gp in
             scratch.withUnsafeMutableBufferPointer { sp in ck_ref_gram(x, m, d, gp.baseAddress!, sp.baseAddress!) }
         }

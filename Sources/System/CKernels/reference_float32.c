@@ -61,12 +61,21 @@ static void gram_portable(const float *x, size_t m, size_t d, float *g) {
 // symmetric: only blocks on or right of the diagonal are computed, then mirrored.
 __attribute__((target("avx2,fma")))
 static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t k = 0; k < d; k++) xt[k * m + i] = x[i * d + k];
-    size_t j32 = m - m % 32;
+    // xt: x transposed and zero-padded to mp columns (a multiple of 32), so every column goes through
+    // the vector path (a scalar FMA chain per column would be latency-bound).
+    size_t mp = (m + 31) / 32 * 32;
+    for (size_t k = 0; k < d; k++)
+        for (size_t i = m; i < mp; i++) xt[k * mp + i] = 0.f;
+    for (size_t i0 = 0; i0 < m; i0 += 32)
+        for (size_t k0 = 0; k0 < d; k0 += 32) {
+            size_t i1 = i0 + 32 < m ? i0 + 32 : m, k1 = k0 + 32 < d ? k0 + 32 : d;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t k = k0; k < k1; k++) xt[k * mp + i] = x[i * d + k];
+        }
+    float tmp[2][32];
     // Column blocks outermost: one block of xt (d × 32 floats, 128 KB at d = 1024) stays in L2 while every
     // row pair above or on the diagonal streams past it.
-    for (size_t j = 0; j < j32; j += 32) {
+    for (size_t j = 0; j < mp; j += 32) {
         size_t iend = j + 32 < m ? j + 32 : m;
         for (size_t i = 0; i < iend; i += 2) {
             int two = i + 1 < m;
@@ -78,7 +87,7 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
                 __m256 p0[4], p1[4];
                 for (int v = 0; v < 4; v++) { p0[v] = _mm256_setzero_ps(); p1[v] = _mm256_setzero_ps(); }
                 for (size_t k = k0; k < k1; k++) {
-                    const float *row = xt + k * m + j;
+                    const float *row = xt + k * mp + j;
                     __m256 s0 = _mm256_set1_ps(a0[k]), s1 = _mm256_set1_ps(a1[k]);
                     for (int v = 0; v < 4; v++) {
                         __m256 b = _mm256_loadu_ps(row + 8 * v);
@@ -88,28 +97,28 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
                 }
                 for (int v = 0; v < 4; v++) { c0[v] = _mm256_add_ps(c0[v], p0[v]); c1[v] = _mm256_add_ps(c1[v], p1[v]); }
             }
-            for (int v = 0; v < 4; v++) {
-                _mm256_storeu_ps(g + i * m + j + 8 * v, c0[v]);
-                if (two) _mm256_storeu_ps(g + (i + 1) * m + j + 8 * v, c1[v]);
+            size_t width = j + 32 <= m ? 32 : m - j;
+            if (width == 32) {
+                for (int v = 0; v < 4; v++) {
+                    _mm256_storeu_ps(g + i * m + j + 8 * v, c0[v]);
+                    if (two) _mm256_storeu_ps(g + (i + 1) * m + j + 8 * v, c1[v]);
+                }
+            } else {
+                for (int v = 0; v < 4; v++) { _mm256_storeu_ps(tmp[0] + 8 * v, c0[v]); _mm256_storeu_ps(tmp[1] + 8 * v, c1[v]); }
+                for (size_t c = 0; c < width; c++) {
+                    g[i * m + j + c] = tmp[0][c];
+                    if (two) g[(i + 1) * m + j + c] = tmp[1][c];
+                }
             }
         }
     }
-    // Columns past the last full block: scalar chains, upper triangle.
-    for (size_t r = 0; r < m; r++) {
-        const float *a = x + r * d;
-        for (size_t j = (j32 > r ? j32 : r); j < m; j++) {
-            float c = 0.f;
-            for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
-                size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
-                float part = dot_block(a, x + j * d, k0, k1);
-                c = c + part;
-            }
-            g[r * m + j] = c;
+    // Mirror the upper triangle into the lower one, tile by tile.
+    for (size_t i0 = 0; i0 < m; i0 += 32)
+        for (size_t j0 = 0; j0 <= i0; j0 += 32) {
+            size_t i1 = i0 + 32 < m ? i0 + 32 : m, j1 = j0 + 32 < m ? j0 + 32 : m;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t j = j0; j < j1 && j < i; j++) g[i * m + j] = g[j * m + i];
         }
-    }
-    // Mirror the upper triangle (and the diagonal blocks' computed parts) into the lower one.
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < i; j++) g[i * m + j] = g[j * m + i];
 }
 #endif
 

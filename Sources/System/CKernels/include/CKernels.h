@@ -27,6 +27,6 @@ void ck_rope(float *x, size_t rows, size_t heads, size_t d, size_t row_stride, c
 
 // VisPruner's similarity arithmetic in the reference's float32 rounding order (see reference_float32.c).
 float ck_ref_norm(const float *x, size_t d);
-// g [m × m] = x · xᵀ for x [m × d]; scratch must hold m × d floats (or be NULL for the portable path).
+// g [m × m] = x · xᵀ for x [m × d]; scratch must hold d × ceil(m/32)·32 floats (or be NULL: portable path).
 void ck_ref_gram(const float *x, size_t m, size_t d, float *g, float *scratch);
 #endif
