@@ -77,37 +77,39 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
     // row pair above or on the diagonal streams past it.
     for (size_t j = 0; j < mp; j += 32) {
         size_t iend = j + 32 < m ? j + 32 : m;
-        for (size_t i = 0; i < iend; i += 2) {
-            int two = i + 1 < m;
-            const float *a0 = x + i * d, *a1 = x + (two ? i + 1 : i) * d;
-            __m256 c0[4], c1[4];
-            for (int v = 0; v < 4; v++) { c0[v] = _mm256_setzero_ps(); c1[v] = _mm256_setzero_ps(); }
+        for (size_t i = 0; i < iend; i += 3) {
+            // Three rows × 32 columns: 12 independent FMA chains, enough to cover FMA latency.
+            size_t nr = iend - i < 3 ? iend - i : 3;
+            const float *a0 = x + i * d, *a1 = x + (nr > 1 ? i + 1 : i) * d, *a2 = x + (nr > 2 ? i + 2 : i) * d;
+            __m256 c[3][4];
+            for (int r = 0; r < 3; r++) for (int v = 0; v < 4; v++) c[r][v] = _mm256_setzero_ps();
             for (size_t k0 = 0; k0 < d; k0 += REF_KC) {
                 size_t k1 = k0 + REF_KC < d ? k0 + REF_KC : d;
-                __m256 p0[4], p1[4];
-                for (int v = 0; v < 4; v++) { p0[v] = _mm256_setzero_ps(); p1[v] = _mm256_setzero_ps(); }
+                __m256 p0[4], p1[4], p2[4];
+                for (int v = 0; v < 4; v++) { p0[v] = _mm256_setzero_ps(); p1[v] = _mm256_setzero_ps(); p2[v] = _mm256_setzero_ps(); }
                 for (size_t k = k0; k < k1; k++) {
                     const float *row = xt + k * mp + j;
-                    __m256 s0 = _mm256_set1_ps(a0[k]), s1 = _mm256_set1_ps(a1[k]);
+                    __m256 s0 = _mm256_set1_ps(a0[k]), s1 = _mm256_set1_ps(a1[k]), s2 = _mm256_set1_ps(a2[k]);
                     for (int v = 0; v < 4; v++) {
                         __m256 b = _mm256_loadu_ps(row + 8 * v);
                         p0[v] = _mm256_fmadd_ps(s0, b, p0[v]);
                         p1[v] = _mm256_fmadd_ps(s1, b, p1[v]);
+                        p2[v] = _mm256_fmadd_ps(s2, b, p2[v]);
                     }
                 }
-                for (int v = 0; v < 4; v++) { c0[v] = _mm256_add_ps(c0[v], p0[v]); c1[v] = _mm256_add_ps(c1[v], p1[v]); }
+                for (int v = 0; v < 4; v++) {
+                    c[0][v] = _mm256_add_ps(c[0][v], p0[v]);
+                    c[1][v] = _mm256_add_ps(c[1][v], p1[v]);
+                    c[2][v] = _mm256_add_ps(c[2][v], p2[v]);
+                }
             }
             size_t width = j + 32 <= m ? 32 : m - j;
-            if (width == 32) {
-                for (int v = 0; v < 4; v++) {
-                    _mm256_storeu_ps(g + i * m + j + 8 * v, c0[v]);
-                    if (two) _mm256_storeu_ps(g + (i + 1) * m + j + 8 * v, c1[v]);
-                }
-            } else {
-                for (int v = 0; v < 4; v++) { _mm256_storeu_ps(tmp[0] + 8 * v, c0[v]); _mm256_storeu_ps(tmp[1] + 8 * v, c1[v]); }
-                for (size_t c = 0; c < width; c++) {
-                    g[i * m + j + c] = tmp[0][c];
-                    if (two) g[(i + 1) * m + j + c] = tmp[1][c];
+            for (size_t r = 0; r < nr; r++) {
+                if (width == 32) {
+                    for (int v = 0; v < 4; v++) _mm256_storeu_ps(g + (i + r) * m + j + 8 * v, c[r][v]);
+                } else {
+                    for (int v = 0; v < 4; v++) _mm256_storeu_ps(tmp[0] + 8 * v, c[r][v]);
+                    for (size_t col = 0; col < width; col++) g[(i + r) * m + j + col] = tmp[0][col];
                 }
             }
         }
