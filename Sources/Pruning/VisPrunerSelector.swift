@@ -45,6 +45,8 @@ public struct VisPrunerSelector: TokenSelector {
                 let drop = min(remove, a.count)
                 scores.removeAll(keepingCapacity: true)
                 for (k, q) in b.enumerated() { columns[k] = slot[q] }
+                // A maximum does not depend on order: visit the columns left to right for the cache.
+                columns[0..<b.count].sort()
                 columns.withUnsafeBufferPointer { cols in
                     let nb = b.count
                     for p in a {
