@@ -133,3 +133,32 @@ extension EndToEndEvalTests {
         XCTAssertTrue(missing.stderr.contains("no run 'ffffffff'"), missing.stderr)
     }
 }
+
+extension EndToEndEvalTests {
+    /// Two shard processes writing their databases at the same time, then merged: same answers as one process.
+    func testConcurrentShardProcessesThenMerge() throws {
+        let base = work.appendingPathComponent("conc.sqlite")
+        let procs = try (0..<2).map { try CLIRunner.start(try evalArgs("gqa", db: base, extra: ["--shard", "\($0)/2", "--ignore-slurm"])) }
+        for p in procs { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        let merged = work.appendingPathComponent("conc-merged.sqlite")
+        let shards = (0..<2).map { work.appendingPathComponent("conc.shard-\($0)-of-2.sqlite").path }
+        let m = try CLIRunner.run(["merge", merged.path] + shards + ["--data-root", try data()])
+        XCTAssertEqual(m.status, 0, m.stderr + m.stdout)
+        let whole = work.appendingPathComponent("conc-whole.sqlite")
+        XCTAssertEqual(try CLIRunner.run(try evalArgs("gqa", db: whole, extra: ["--no-score"])).status, 0)
+        let a = try predictions(whole), b = try predictions(merged)
+        XCTAssertEqual(a.count, 40)
+        XCTAssertEqual(a.map(\.key), b.map(\.key))
+        XCTAssertEqual(a.map(\.rawOutput), b.map(\.rawOutput))
+    }
+
+    /// A database that cannot be created gives a clear error and a non-zero exit, not a crash.
+    func testUnwritableDatabaseIsAClearError() throws {
+        let blocker = work.appendingPathComponent("not-a-dir")
+        try Data("x".utf8).write(to: blocker)
+        let r = try CLIRunner.run(try evalArgs("pope", db: blocker.appendingPathComponent("r.sqlite")))
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("not-a-dir"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+    }
+}
