@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Harness
 import Store
@@ -5,6 +6,24 @@ import Datasets
 
 /// Where the answers to score/export come from. Today only a LLaVA answers `.jsonl` file; the
 /// results store (`--db FILE --run ID`) plugs in here once the Store module provides runs.
+/// Where `score` and `export` take answers, benchmark files and the registry from.
+struct AnswersSource: ParsableArguments {
+    @Option(help: "LLaVA answers .jsonl file.")
+    var answers: String?
+
+    @Option(help: "Results database (with --run) instead of --answers.")
+    var db: String?
+
+    @Option(name: .customLong("run"), help: "Run inside --db: its number or the key prefix eval prints.")
+    var runID: String?
+
+    @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
+    var dataRoot: String?
+
+    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
+    var datasets: String?
+}
+
 enum AnswersInput {
     case file(URL)
     case store(database: String, run: String)

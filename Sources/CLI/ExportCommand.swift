@@ -17,17 +17,7 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "Benchmark name from datasets.json.")
     var dataset: String
 
-    @Option(help: "LLaVA answers .jsonl file.")
-    var answers: String?
-
-    @Option(help: "Results database (with --run) instead of --answers.")
-    var db: String?
-
-    @Option(name: .customLong("run"), help: "Run inside --db: its number or the key prefix eval prints.")
-    var runID: String?
-
-    @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
-    var dataRoot: String?
+    @OptionGroup var source: AnswersSource
 
     @Option(help: "Output directory (created if needed).")
     var out: String
@@ -38,14 +28,11 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format instead of the benchmark's own (e.g. answers-jsonl).")
     var format: String?
 
-    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
-    var datasets: String?
-
     func run() throws {
-        let registry = try DatasetRegistry.load(explicit: datasets)
-        let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let registry = try DatasetRegistry.load(explicit: source.datasets)
+        let root = try DatasetRegistry.dataRoot(option: source.dataRoot)
         let spec = try registry.spec(named: dataset)
-        let input = try AnswersInput(answers: answers, db: db, run: runID)
+        let input = try AnswersInput(answers: source.answers, db: source.db, run: source.runID)
         let contents = try input.load()
         let exporter = try ScorerRegistry.exporter(for: spec, dataRoot: root, format: format)
         let outDir = URL(fileURLWithPath: out)
@@ -67,7 +54,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func defaultName() -> String {
-        guard let answers else { return runID ?? "answers" }
+        guard let answers = source.answers else { return source.runID ?? "answers" }
         let url = URL(fileURLWithPath: answers)
         let stem = url.deletingPathExtension().lastPathComponent
         return stem == "merge" ? url.deletingLastPathComponent().lastPathComponent : stem

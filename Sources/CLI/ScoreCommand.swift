@@ -18,29 +18,16 @@ struct ScoreCommand: ParsableCommand {
     @Argument(help: "Benchmark name from datasets.json.")
     var dataset: String
 
-    @Option(help: "LLaVA answers .jsonl file.")
-    var answers: String?
-
-    @Option(help: "Results database (with --run) instead of --answers.")
-    var db: String?
-
-    @Option(name: .customLong("run"), help: "Run inside --db: its number or the key prefix eval prints.")
-    var runID: String?
-
-    @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
-    var dataRoot: String?
-
-    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
-    var datasets: String?
+    @OptionGroup var source: AnswersSource
 
     @Flag(help: "Print a JSON object instead of a table.")
     var json = false
 
     func run() throws {
-        let registry = try DatasetRegistry.load(explicit: datasets)
-        let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let registry = try DatasetRegistry.load(explicit: source.datasets)
+        let root = try DatasetRegistry.dataRoot(option: source.dataRoot)
         let spec = try registry.spec(named: dataset)
-        let input = try AnswersInput(answers: answers, db: db, run: runID)
+        let input = try AnswersInput(answers: source.answers, db: source.db, run: source.runID)
         let contents = try input.load()
         // The question list is only needed for the coverage notes; a benchmark whose adapter is not
         // in this build is still scored.
