@@ -15,6 +15,8 @@ public final class LLaVAModel {
     public let vision: CLIPVisionTower
     public let mode: WeightMode
     let projector: [Linear]
+    /// LLaVA-1.6's learned row terminator (stock `spatial_unpad` feeding only), when the checkpoint has one.
+    let imageNewline: [Float]?
     let decoder: LlamaDecoder
     let scratch = PanelScratch()
 
@@ -54,6 +56,15 @@ public final class LLaVAModel {
             throw CheckpointError("unsupported mm_projector_type '\(config.mmProjectorTypeName)'")
         }
         decoder = try LlamaDecoder(store: store, config: config, mode: mode, scratch: scratch)
+        if store.contains("model.image_newline") {
+            let t = try store.tensor("model.image_newline")
+            guard t.shape == [D] else {
+                throw CheckpointError("\(store.source): tensor model.image_newline has shape \(t.shape), expected [\(D)]")
+            }
+            imageNewline = t.floats().data
+        } else {
+            imageNewline = nil
+        }
     }
 
     // MARK: Stages
@@ -240,6 +251,61 @@ public final class LLaVAModel {
         let embeddings = try project(gathered)
         let projectorMs = Self.ms(since: t0)
         var out = try generate(inputIDs: inputIDs, imageEmbeddings: [embeddings], maxNewTokens: maxNewTokens, eosID: eosID)
+        out.timings.vision = visionMs
+        out.timings.prune = pruneMs
+        out.timings.projector = projectorMs
+        return out
+    }
+
+    /// Stock LLaVA-1.6 feeding (`spatial_unpad` with `image_newline`; see `StockAnyresLayout`) for an image
+    /// of `imageWidth` × `imageHeight` pixels; otherwise as `generateAnyres`.
+    public func generateAnyresStock(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
+                                    imageWidth: Int, imageHeight: Int, maxNewTokens: Int, eosID: Int,
+                                    select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
+        guard let newline = imageNewline else {
+            throw ModelError("stock anyres feeding needs model.image_newline, which this checkpoint lacks")
+        }
+        guard views.count == 1 + gridRows * gridCols else {
+            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
+        }
+        var visionMs = 0.0, pruneMs = 0.0
+        var features: [Tensor] = []
+        var kept: [[Int]] = []
+        for (v, pixels) in views.enumerated() {
+            let out = try encode(pixels: pixels)
+            visionMs += out.milliseconds
+            let t0 = DispatchTime.now()
+            kept.append(try select(v, out)?.sorted() ?? Array(0..<out.features.shape[0]))
+            pruneMs += Self.ms(since: t0)
+            features.append(out.features)
+        }
+        let n = features[0].shape[0], dv = features[0].shape[1]
+        let side = Int(Double(n).squareRoot())
+        let order = try StockAnyresLayout.feedOrder(keptPerView: kept, gridRows: gridRows, gridCols: gridCols,
+                                                    patchesPerSide: side, imageWidth: imageWidth, imageHeight: imageHeight)
+        var t0 = DispatchTime.now()
+        var rows: [Float] = []
+        for case let .patch(v, p) in order { rows += features[v].data[(p * dv)..<((p + 1) * dv)] }
+        let patches = rows.count / dv
+        let projected = try project(Tensor(shape: [patches, dv], data: rows))
+        let projectorMs = Self.ms(since: t0)
+        t0 = DispatchTime.now()
+        let D = config.hiddenSize
+        var embeds: [Float] = []
+        embeds.reserveCapacity(order.count * D)
+        var next = 0
+        for entry in order {
+            switch entry {
+            case .patch:
+                embeds += projected.data[(next * D)..<((next + 1) * D)]
+                next += 1
+            case .newline:
+                embeds += newline
+            }
+        }
+        pruneMs += Self.ms(since: t0)
+        var out = try generate(inputIDs: inputIDs, imageEmbeddings: [Tensor(shape: [order.count, D], data: embeds)],
+                               maxNewTokens: maxNewTokens, eosID: eosID)
         out.timings.vision = visionMs
         out.timings.prune = pruneMs
         out.timings.projector = projectorMs

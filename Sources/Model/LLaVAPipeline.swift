@@ -57,6 +57,16 @@ public struct PipelineResult: Sendable {
     public var firstLogits: Tensor
 }
 
+/// How LLaVA-1.6 (anyres) images are split and fed.
+public enum AnyresMode: String, CaseIterable, Sendable {
+    /// VisPruner's reference: a fixed 2×2 grid of 336 px crops plus the base view, every kept token fed,
+    /// no unpadding and no newline tokens (the default; what the recorded results use).
+    case fixed
+    /// Stock LLaVA-1.6: the grid from `image_grid_pinpoints` that best fits the image, `spatial_unpad`,
+    /// and `image_newline` after every row.
+    case stock
+}
+
 /// Image file + question → answer, exactly as the reference evaluation runs LLaVA with VisPruner:
 /// vicuna_v1 prompt, `<image>` spliced at -200, LLaVA-1.5 pad preprocessing or LLaVA-1.6 anyres,
 /// selection per view between the vision tower and the projector, greedy decoding.
@@ -66,12 +76,12 @@ public final class LLaVAPipeline {
     public let preprocessor: CLIPPreprocessor
     public let modelDirectory: URL
     public let visionTowerDirectory: URL
-    /// How LLaVA-1.6 images are split (the VisPruner reference fixes a 2×2 grid of 336 px crops).
-    public var anyresGrid: AnyresGrid
+    /// How LLaVA-1.6 images are split and fed (ignored for LLaVA-1.5).
+    public let anyresMode: AnyresMode
     /// Milliseconds spent opening the checkpoint (weights are memory-mapped, not read).
     public let loadMilliseconds: Double
 
-    public init(modelDirectory: URL, visionTower: URL? = nil, anyresGrid: AnyresGrid = .fixed672) throws {
+    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed) throws {
         let t0 = DispatchTime.now()
         let config = try LLaVAConfig.load(directory: modelDirectory)
         guard let towerName = config.mmVisionTower ?? visionTower?.path else {
@@ -86,7 +96,7 @@ public final class LLaVAPipeline {
             ? try CLIPPreprocessorConfig.load(preprocessorURL) : .clipVitL336
         preprocessor = CLIPPreprocessor(config: ppConfig)
         self.modelDirectory = modelDirectory
-        self.anyresGrid = anyresGrid
+        self.anyresMode = anyresMode
         loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6
     }
 
@@ -127,12 +137,28 @@ public final class LLaVAPipeline {
             let t0 = DispatchTime.now()
             let image = try ImageDecoder.decode(contentsOf: url)
             if isAnyres {
-                let (views, grid) = LLaVAImagePreprocessing.anyres(image, grid: anyresGrid, processor: preprocessor)
+                let grid: AnyresGrid
+                switch anyresMode {
+                case .fixed: grid = .fixed672
+                case .stock:
+                    guard let pinpoints = model.config.imageGridPinpoints else {
+                        throw ModelError("stock anyres needs image_grid_pinpoints in config.json")
+                    }
+                    grid = .bestFit(try AnyresResolution.pinpoints(pinpoints))
+                }
+                let (views, size) = LLaVAImagePreprocessing.anyres(image, grid: grid, processor: preprocessor)
                 let viewTensors = (0..<views.shape[0]).map { views.rows($0..<($0 + 1)).reshaped(Array(views.shape.dropFirst())) }
                 preprocessMs = Self.ms(since: t0)
-                output = try model.generateAnyres(inputIDs: inputIDs, views: viewTensors, gridRows: grid.rows, gridCols: grid.columns,
-                                                  maxNewTokens: request.maxNewTokens, eosID: model.config.eosTokenID) { _, out in
-                    try choose(out)
+                if anyresMode == .stock {
+                    output = try model.generateAnyresStock(inputIDs: inputIDs, views: viewTensors, gridRows: size.rows,
+                                                           gridCols: size.columns, imageWidth: image.width,
+                                                           imageHeight: image.height, maxNewTokens: request.maxNewTokens,
+                                                           eosID: model.config.eosTokenID) { _, out in try choose(out) }
+                } else {
+                    output = try model.generateAnyres(inputIDs: inputIDs, views: viewTensors, gridRows: size.rows, gridCols: size.columns,
+                                                      maxNewTokens: request.maxNewTokens, eosID: model.config.eosTokenID) { _, out in
+                        try choose(out)
+                    }
                 }
             } else {
                 let pixels = model.config.imageAspectRatio == "pad"
