@@ -1,13 +1,15 @@
+import ArgumentParser
 import Foundation
 import Datasets
 import Harness
+import Model
 import Scoring
 
 // How the CLI builds engines, adapters and scorers; the eval/sweep/merge commands only call these.
 
 /// The native LLaVA engine for a checkpoint directory.
-func makeEngine(model: URL, visionTower: URL?) throws -> AnswerEngine {
-    try LLaVAAnswerEngine(modelDirectory: model, visionTower: visionTower)
+func makeEngine(model: URL, visionTower: URL?, anyres: AnyresMode = .fixed) throws -> AnswerEngine {
+    try LLaVAAnswerEngine(modelDirectory: model, visionTower: visionTower, anyresMode: anyres)
 }
 
 /// The adapter for a benchmark name declared in datasets.json, with paths resolved under `dataRoot`.
@@ -22,3 +24,5 @@ func makeScorer(dataset: String, dataRoot: URL) throws -> BenchmarkScorer? {
     if spec.name == "vqav2" && spec.split.hasPrefix("test") { return nil }
     return try ScorerRegistry.scorer(for: spec, dataRoot: dataRoot)
 }
+
+extension AnyresMode: ExpressibleByArgument {}

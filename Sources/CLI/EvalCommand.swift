@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Harness
+import Model
 import Store
 
 /// `vispruner eval`: one model × benchmark × pruning setting, stored item by item (resumable).
@@ -43,6 +44,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
     var ignoreSlurm = false
     @Flag(help: "No progress line or summary.") var quiet = false
+    @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
+    var anyres: AnyresMode = .fixed
 
     func validate() throws {
         if method != RunConfig.baselineMethod && tokens == nil {
@@ -59,7 +62,7 @@ struct EvalCommand: ParsableCommand {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let adapter = try makeAdapter(dataset: dataset, dataRoot: try data.url)
-        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) })
+        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) }, anyres: anyres)
         let store = try ResultsStore(path: dbPath)
         let settings = method == RunConfig.baselineMethod
             ? EvalSettings.baseline(seed: seed, maxNewTokens: maxNewTokens)

@@ -28,14 +28,13 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed for --method random.") var seed: UInt64 = 0
     @Option(name: .customLong("max-new-tokens"), help: "Maximum new tokens.") var maxNewTokens = 128
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
-    var anyres: String = AnyresMode.fixed.rawValue
+    var anyres: AnyresMode = .fixed
     @Flag(help: "Print a JSON object.") var json = false
 
     func validate() throws {
         if let tokens, tokens <= 0 { throw ValidationError("--tokens must be positive") }
         guard ratio >= 0 && ratio <= 1 else { throw ValidationError("--ratio must be in [0, 1]") }
         guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
-        guard AnyresMode(rawValue: anyres) != nil else { throw ValidationError("--anyres must be fixed or stock") }
         guard SelectionMethod(rawValue: method) != nil else {
             throw ValidationError("unknown --method '\(method)' (known: \(SelectionMethod.names))")
         }
@@ -44,7 +43,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let pipeline = try LLaVAPipeline(modelDirectory: URL(fileURLWithPath: model),
                                          visionTower: visionTower.map { URL(fileURLWithPath: $0) },
-                                         anyresMode: AnyresMode(rawValue: anyres) ?? .fixed)
+                                         anyresMode: anyres)
         let request = PipelineRequest(imageURL: image.map { URL(fileURLWithPath: $0) }, question: prompt,
                                       method: tokens == nil ? nil : SelectionMethod(rawValue: method),
                                       tokens: tokens ?? 576, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)

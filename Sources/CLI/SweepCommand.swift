@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Harness
+import Model
 import Store
 
 /// `vispruner sweep`: a grid of models × benchmarks × methods × budgets × ratios (+ baselines).
@@ -37,6 +38,8 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
     var ignoreSlurm = false
     @Flag(help: "No progress line.") var quiet = false
+    @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
+    var anyres: AnyresMode = .fixed
 
     func spec() throws -> SweepSpec {
         if let sweepFile {
@@ -74,7 +77,7 @@ struct SweepCommand: ParsableCommand {
         let root = try data.url
         let tower = visionTower.map { URL(fileURLWithPath: $0) }
         let runner = SweepRunner(store: store,
-                                 makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower) },
+                                 makeEngine: { [anyres] in try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres) },
                                  makeAdapter: { try makeAdapter(dataset: $0, dataRoot: root) })
         let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   metadata: CLIRuns.metadata)

@@ -10,10 +10,13 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     public let modelID: String
     public let fingerprint: String
 
-    public init(modelDirectory: URL, visionTower: URL? = nil) throws {
-        pipeline = try LLaVAPipeline(modelDirectory: modelDirectory, visionTower: visionTower)
+    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed) throws {
+        pipeline = try LLaVAPipeline(modelDirectory: modelDirectory, visionTower: visionTower, anyresMode: anyresMode)
         modelID = modelDirectory.standardizedFileURL.lastPathComponent
-        fingerprint = try Self.fingerprint(model: modelDirectory, visionTower: pipeline.visionTowerDirectory)
+        let weights = try Self.fingerprint(model: modelDirectory, visionTower: pipeline.visionTowerDirectory)
+        // Stock anyres feeds LLaVA-1.6 differently: its runs must never resume or merge with fixed-grid runs,
+        // so the mode joins the fingerprint (the default leaves existing run keys unchanged).
+        fingerprint = pipeline.isAnyres && anyresMode != .fixed ? "\(weights)+anyres-\(anyresMode.rawValue)" : weights
     }
 
     /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and

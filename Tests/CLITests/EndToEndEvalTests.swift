@@ -162,3 +162,26 @@ extension EndToEndEvalTests {
         XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
     }
 }
+
+extension EndToEndEvalTests {
+    /// LLaVA-1.6 runs with `--anyres stock` are separate runs from the default fixed-grid ones.
+    func testStockAnyresRunsAreKeptApartFromFixedRuns() throws {
+        let model = try Fixtures.require("fixtures/llava16-tiny").path
+        let db = work.appendingPathComponent("anyres.sqlite")
+        func args(_ extra: [String]) throws -> [String] {
+            ["eval", "--model", model, "--dataset", "pope", "--tokens", "32", "--ratio", "0.5", "--data-root", try data(),
+             "--db", db.path, "--max-new-tokens", "2", "--limit", "2", "--no-score", "--quiet"] + extra
+        }
+        XCTAssertEqual(try CLIRunner.run(try args([])).status, 0)
+        let stock = try CLIRunner.run(try args(["--anyres", "stock"]))
+        XCTAssertEqual(stock.status, 0, stock.stderr)
+        let store = try ResultsStore(path: db.path, readonly: true)
+        let runs = try store.runs()
+        XCTAssertEqual(runs.count, 2)
+        XCTAssertEqual(Set(runs.map(\.key)).count, 2)
+        let fed = try runs.map { try store.predictions($0.id).map(\.visualTokens) }
+        XCTAssertEqual(fed.filter { $0.allSatisfy { $0 == 160 } }.count, 1, "fixed grid: 32 × 5 views")
+        let bad = try CLIRunner.run(try args(["--anyres", "sideways"]))
+        XCTAssertNotEqual(bad.status, 0)
+    }
+}
