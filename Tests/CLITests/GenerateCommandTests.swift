@@ -31,6 +31,25 @@ final class GenerateCommandTests: XCTestCase {
         }
     }
 
+    /// LLaVA-1.6 reference runs at 576 tokens per view (every token kept): ids, per-view kept, counts.
+    func testGenerateJSONMatchesLlava16ReferenceRuns() throws {
+        let model = try Fixtures.require("fixtures/llava16-tiny").path
+        let cases = try Fixtures.jsonLines("fixtures/llava16/cases.jsonl")
+            .filter { ($0["tokens"] as? NSNumber)?.intValue == 576 && ($0["fragile"] as? Bool) != true }
+        XCTAssertFalse(cases.isEmpty)
+        for c in cases.prefix(3) {
+            let image = try Fixtures.require("fixtures/llava16/" + (c["image"] as! String)).path
+            let r = try CLIRunner.run(["generate", "--model", model, "--image", image, "--prompt", c["question"] as! String,
+                                       "--tokens", "576", "--ratio", "\(c["ratio"]!)", "--max-new-tokens", "16", "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual([1] + ints(obj["generated_ids"]), ints(c["generated_ids"]), "\(c["image"]!)")
+            XCTAssertEqual((obj["kept"] as? [Any])?.map(ints), (c["kept_per_crop"] as! [Any]).map(ints))
+            XCTAssertEqual((obj["visual_tokens_fed"] as? NSNumber)?.intValue, (c["visual_tokens_fed"] as! NSNumber).intValue)
+            XCTAssertEqual((obj["inputs_embeds_length"] as? NSNumber)?.intValue, (c["inputs_embeds_length"] as! NSNumber).intValue)
+        }
+    }
+
     func testPrunedGenerateKeepsTheBudgetAndVisualizeDrawsIt() throws {
         let model = try Fixtures.require("fixtures/llava15-tiny").path
         let image = try Fixtures.require("fixtures/llava15/images/scene-640x480.jpg").path
