@@ -49,6 +49,16 @@ public enum KernelPath: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// The path that actually runs when this one is requested: itself if supported, else the
+    /// next lower supported path (the C side never executes instructions the CPU lacks).
+    public var effective: KernelPath {
+        switch ck_linear_effective_path(ck) {
+        case Int32(CK_PATH_AVX512BF16): return .avx512bf16
+        case Int32(CK_PATH_AVX2): return .avx2
+        default: return .portable
+        }
+    }
+
     /// Every path this CPU supports, slowest first.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 
