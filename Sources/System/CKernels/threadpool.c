@@ -35,6 +35,7 @@ static struct {
     // count with another job's generation.
     atomic_ulong job;
     atomic_long pending;
+    unsigned long created_at;  // job word when the newest workers were started (guarded by mu)
     ck_task_fn fn;
     void *ctx;
 } pool = {
@@ -46,7 +47,9 @@ static struct {
 
 static void *worker_main(void *arg) {
     size_t index = (size_t)arg; // 1-based: part 0 belongs to the caller
-    unsigned long seen = atomic_load_explicit(&pool.job, memory_order_acquire);
+    // The job word as it was when this worker was created (before the job that needed it was
+    // published), so a slow-starting thread cannot mistake that job for an old one and skip it.
+    unsigned long seen = pool.created_at;
     for (;;) {
         unsigned long g;
         int spins = 0;
@@ -82,6 +85,7 @@ static void *worker_main(void *arg) {
 static int ensure_workers(int want) {
     if (want > POOL_MAX_WORKERS) want = POOL_MAX_WORKERS;
     pthread_mutex_lock(&pool.mu);
+    pool.created_at = atomic_load_explicit(&pool.job, memory_order_relaxed);
     while (pool.nworkers < want) {
         pthread_t t;
         pthread_attr_t attr;
