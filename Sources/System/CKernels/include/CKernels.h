@@ -29,4 +29,50 @@ void ck_rope(float *x, size_t rows, size_t heads, size_t d, size_t row_stride, c
 float ck_ref_norm(const float *x, size_t d);
 // g [m × m] = x · xᵀ for x [m × d]; scratch must hold d × ceil(m/32)·32 floats (or be NULL: portable path).
 void ck_ref_gram(const float *x, size_t m, size_t d, float *g, float *scratch);
+// ---- Streaming mixed-precision Linear (linear.c, threadpool.c) ----
+// Weight storage types and kernel paths (values are stable: the Swift wrapper mirrors them).
+enum { CK_DT_F32 = 0, CK_DT_F16 = 1, CK_DT_BF16 = 2 };
+enum { CK_PATH_PORTABLE = 0, CK_PATH_AVX2 = 1, CK_PATH_AVX512BF16 = 2 };
+
+// y[r*ys + o] = bias[o] + sum_k x[r*xs + k] * W[o*in + k] for r < m, o < out; W is row-major
+// [out, in] in `dtype`, bias may be NULL. `xb` (bf16 activations, row stride xbs) is read only by
+// the AVX512-BF16 path for bf16 weights (vdpbf16ps, "reduced precision"); otherwise x is used.
+typedef struct {
+    int path;
+    int dtype;
+    const void *w;
+    size_t out, in;
+    const float *x;
+    size_t xs, m;
+    const uint16_t *xb;
+    size_t xbs;
+    const float *bias;
+    float *y;
+    size_t ys;
+} ck_linear_args;
+
+// 1 if this CPU can run `path`.
+int ck_linear_path_supported(int path);
+// The fastest supported path.
+int ck_linear_best_path(void);
+// The path actually run for a request (unsupported requests fall back to the next lower path).
+int ck_linear_effective_path(int path);
+// Output rows [o0, o1) on the calling thread.
+void ck_linear_rows(const ck_linear_args *a, size_t o0, size_t o1);
+// Part `part` of `parts` of the output rows (for callers with their own threads).
+void ck_linear_part(const ck_linear_args *a, size_t part, size_t parts);
+// All output rows, split across `threads` threads of the internal pool.
+void ck_linear(const ck_linear_args *a, int threads);
+// dst[rows*in] = float32(W rows), split across `threads` pool threads.
+void ck_widen_rows(int dtype, const void *w, size_t in, size_t rows, float *dst, int threads);
+// Activations rounded to bf16 (round-to-nearest-even), as float32 or as packed bf16.
+void ck_round_to_bf16(const float *src, size_t src_stride, float *dst, size_t dst_stride, size_t rows, size_t n);
+void ck_pack_bf16(const float *src, size_t src_stride, uint16_t *dst, size_t dst_stride, size_t rows, size_t n);
+
+// Persistent pool: runs fn(ctx, i, n) for i < n with the caller taking i = 0; returns n used.
+// Re-entrant or concurrent calls run inline on the calling thread.
+typedef void (*ck_task_fn)(void *ctx, size_t part, size_t parts);
+int ck_pool_run(int threads, ck_task_fn fn, void *ctx);
+// Cores this process may run on (affinity mask), at least 1.
+int ck_available_cores(void);
 #endif
