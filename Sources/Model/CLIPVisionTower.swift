@@ -148,7 +148,7 @@ public final class CLIPVisionTower {
         var attention = Tensor(zeros: [H, N])
 
         let x = Buffer(count: S * D), q = Buffer(count: S * D), k = Buffer(count: S * D), v = Buffer(count: S * D)
-        let ctx = Buffer(count: S * D), scores = Buffer(count: S * S), mlp = Buffer(count: S * I)
+        let ctx = Buffer(count: S * D), scores = Buffer(count: HeadParallelAttention.parts * S * S), mlp = Buffer(count: S * I)
         let scale = 1 / Float(hd).squareRoot()
         for (li, layer) in layers.enumerated() {
             x.pointer.update(from: h.pointer, count: S * D)
@@ -161,17 +161,21 @@ public final class CLIPVisionTower {
             layer.k.forward(x.pointer, rows: S, into: k.pointer, scratch: scratch)
             layer.v.forward(x.pointer, rows: S, into: v.pointer, scratch: scratch)
             Ops.scale(q.pointer, count: S * D, by: scale)
-            for head in 0..<H {
-                let qv = MatrixView(base: q.pointer + head * hd, rows: S, cols: hd, rowStride: D)
-                let kv = MatrixView(base: k.pointer + head * hd, rows: S, cols: hd, rowStride: D)
-                let vv = MatrixView(base: v.pointer + head * hd, rows: S, cols: hd, rowStride: D)
-                let sv = scores.view(rows: S, cols: S)
-                sgemm(qv, .none, kv, .transposed, into: sv)
-                for r in 0..<S { Ops.softmaxRow(scores.pointer + r * S, count: S) }
-                if li == attentionLayerIndex {
-                    for j in 0..<N { attention.data[head * N + j] = scores.pointer[firstToken + j] }
+            let recordAttention = li == attentionLayerIndex
+            attention.data.withUnsafeMutableBufferPointer { att in
+                let attBase = att.baseAddress!
+                HeadParallelAttention.perHead(heads: H, scoresPerPart: S * S, scores: scores) { head, sp in
+                    let qv = MatrixView(base: q.pointer + head * hd, rows: S, cols: hd, rowStride: D)
+                    let kv = MatrixView(base: k.pointer + head * hd, rows: S, cols: hd, rowStride: D)
+                    let vv = MatrixView(base: v.pointer + head * hd, rows: S, cols: hd, rowStride: D)
+                    let sv = MatrixView(base: sp, rows: S, cols: S)
+                    sgemm(qv, .none, kv, .transposed, into: sv)
+                    Ops.softmax(sp, rows: S, count: S, stride: S, threads: 1)
+                    if recordAttention {
+                        (attBase + head * N).update(from: sp + firstToken, count: N)
+                    }
+                    sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: S, cols: hd, rowStride: D))
                 }
-                sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: S, cols: hd, rowStride: D))
             }
             layer.out.forward(ctx.pointer, rows: S, into: x.pointer, scratch: scratch)
             Ops.add(h.pointer, x.pointer, count: S * D)

@@ -14,6 +14,7 @@ public final class LLaVAModel {
     public let config: LLaVAConfig
     public let vision: CLIPVisionTower
     public let mode: WeightMode
+    public let precision: ComputePrecision
     let projector: [Linear]
     /// LLaVA-1.6's learned row terminator (stock `spatial_unpad` feeding only), when the checkpoint has one.
     let imageNewline: [Float]?
@@ -22,7 +23,8 @@ public final class LLaVAModel {
 
     /// Opens a LLaVA-1.5 safetensors folder; the vision tower comes from `visionTower` when given,
     /// else from `mm_vision_tower` (see `VisionTowerLocator`).
-    public convenience init(directory: URL, visionTower: URL? = nil, mode: WeightMode = .default) throws {
+    public convenience init(directory: URL, visionTower: URL? = nil, mode: WeightMode = .default,
+                            precision: ComputePrecision = .float32) throws {
         let config = try LLaVAConfig.load(directory: directory)
         let store = try WeightStore(directory: directory)
         guard let towerName = config.mmVisionTower ?? visionTower?.path else {
@@ -31,31 +33,37 @@ public final class LLaVAModel {
         let towerURL = try VisionTowerLocator.resolve(towerName, modelDirectory: directory, override: visionTower)
         let towerConfig = try CLIPVisionConfig.load(directory: towerURL)
         let towerStore = try WeightStore(directory: towerURL)
-        try self.init(config: config, store: store, visionConfig: towerConfig, visionStore: towerStore, mode: mode)
+        try self.init(config: config, store: store, visionConfig: towerConfig, visionStore: towerStore, mode: mode,
+                      precision: precision)
     }
 
     /// Builds the model from opened weights (lets callers supply other checkpoint formats).
+    /// `precision` applies to the projector and the language model; the vision tower always runs
+    /// in float32 so the [CLS] attention, and with it the kept tokens, do not depend on it.
     public init(config: LLaVAConfig, store: WeightStore, visionConfig: CLIPVisionConfig, visionStore: WeightStore,
-                mode: WeightMode = .default) throws {
+                mode: WeightMode = .default, precision: ComputePrecision = .float32) throws {
         guard visionConfig.hiddenSize == config.mmHiddenSize else {
             throw CheckpointError("mm_hidden_size \(config.mmHiddenSize) differs from the vision tower's hidden_size \(visionConfig.hiddenSize)")
         }
         self.config = config
         self.mode = mode
+        self.precision = precision
         vision = try CLIPVisionTower(store: visionStore, config: visionConfig, selectLayer: config.mmVisionSelectLayer,
                                      selectFeature: config.mmVisionSelectFeature, mode: mode)
         let D = config.hiddenSize
         switch config.projectorType {
         case .linear?:
-            projector = [try Linear(store, "model.mm_projector", out: D, in: config.mmHiddenSize, bias: true, mode: mode)]
+            projector = [try Linear(store, "model.mm_projector", out: D, in: config.mmHiddenSize, bias: true, mode: mode,
+                                 precision: precision)]
         case .mlpGELU(let depth)?:
             projector = try (0..<depth).map { i in
-                try Linear(store, "model.mm_projector.\(2 * i)", out: D, in: i == 0 ? config.mmHiddenSize : D, bias: true, mode: mode)
+                try Linear(store, "model.mm_projector.\(2 * i)", out: D, in: i == 0 ? config.mmHiddenSize : D, bias: true,
+                           mode: mode, precision: precision)
             }
         case nil:
             throw CheckpointError("unsupported mm_projector_type '\(config.mmProjectorTypeName)'")
         }
-        decoder = try LlamaDecoder(store: store, config: config, mode: mode, scratch: scratch)
+        decoder = try LlamaDecoder(store: store, config: config, mode: mode, precision: precision, scratch: scratch)
         if store.contains("model.image_newline") {
             let t = try store.tensor("model.image_newline")
             guard t.shape == [D] else {

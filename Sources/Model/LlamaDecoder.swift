@@ -37,7 +37,7 @@ final class LlamaDecoder {
     let invFreqBuffer: Buffer
     let scratch: PanelScratch
 
-    init(store: WeightStore, config: LLaVAConfig, mode: WeightMode, scratch: PanelScratch) throws {
+    init(store: WeightStore, config: LLaVAConfig, mode: WeightMode, precision: ComputePrecision, scratch: PanelScratch) throws {
         self.config = config
         self.scratch = scratch
         let D = config.hiddenSize, I = config.intermediateSize, V = config.vocabSize
@@ -49,18 +49,18 @@ final class LlamaDecoder {
             layers.append(LlamaLayer(
                 inputNorm: try store.tensor(p + "input_layernorm.weight").vector(D),
                 postNorm: try store.tensor(p + "post_attention_layernorm.weight").vector(D),
-                q: try Linear(store, p + "self_attn.q_proj", out: config.numAttentionHeads * hd, in: D, bias: false, mode: mode),
-                k: try Linear(store, p + "self_attn.k_proj", out: kvw, in: D, bias: false, mode: mode),
-                v: try Linear(store, p + "self_attn.v_proj", out: kvw, in: D, bias: false, mode: mode),
-                o: try Linear(store, p + "self_attn.o_proj", out: D, in: config.numAttentionHeads * hd, bias: false, mode: mode),
-                gate: try Linear(store, p + "mlp.gate_proj", out: I, in: D, bias: false, mode: mode),
-                up: try Linear(store, p + "mlp.up_proj", out: I, in: D, bias: false, mode: mode),
-                down: try Linear(store, p + "mlp.down_proj", out: D, in: I, bias: false, mode: mode)))
+                q: try Linear(store, p + "self_attn.q_proj", out: config.numAttentionHeads * hd, in: D, bias: false, mode: mode, precision: precision),
+                k: try Linear(store, p + "self_attn.k_proj", out: kvw, in: D, bias: false, mode: mode, precision: precision),
+                v: try Linear(store, p + "self_attn.v_proj", out: kvw, in: D, bias: false, mode: mode, precision: precision),
+                o: try Linear(store, p + "self_attn.o_proj", out: D, in: config.numAttentionHeads * hd, bias: false, mode: mode, precision: precision),
+                gate: try Linear(store, p + "mlp.gate_proj", out: I, in: D, bias: false, mode: mode, precision: precision),
+                up: try Linear(store, p + "mlp.up_proj", out: I, in: D, bias: false, mode: mode, precision: precision),
+                down: try Linear(store, p + "mlp.down_proj", out: D, in: I, bias: false, mode: mode, precision: precision)))
         }
         self.layers = layers
         finalNorm = try store.tensor("model.norm.weight").vector(D)
         let head = store.contains("lm_head.weight") || !config.tieWordEmbeddings ? "lm_head" : "model.embed_tokens"
-        lmHead = try Linear(store, head, out: V, in: D, bias: false, mode: mode)
+        lmHead = try Linear(store, head, out: V, in: D, bias: false, mode: mode, precision: precision)
         // Same float32 arithmetic as LlamaRotaryEmbedding: base ** (arange(0, dim, 2) / dim).
         invFreq = (0..<(hd / 2)).map { i in 1 / powf(config.ropeTheta, Float(2 * i) / Float(hd)) }
         invFreqBuffer = Buffer(count: hd / 2)
@@ -116,7 +116,7 @@ final class LlamaDecoder {
         }
         let h = Buffer(count: n * D), x = Buffer(count: n * max(D, qw))
         let q = Buffer(count: n * qw), ctx = Buffer(count: n * qw)
-        let scores = Buffer(count: n * total)
+        let scores = Buffer(count: HeadParallelAttention.parts * n * total)
         let gate = Buffer(count: n * I), up = Buffer(count: n * I)
         h.pointer.update(from: input, count: n * D)
         let scale = 1 / Float(hd).squareRoot()
@@ -129,22 +129,15 @@ final class LlamaDecoder {
             layer.v.forward(x.pointer, rows: n, into: vc + start * kvw, scratch: scratch)
             rope(q.pointer, rows: n, heads: H, rowStride: qw, start: start)
             rope(kc + start * kvw, rows: n, heads: KVH, rowStride: kvw, start: start)
-            for head in 0..<H {
+            HeadParallelAttention.perHead(heads: H, scoresPerPart: n * total, scores: scores) { head, sp in
                 let kvHead = head / group
                 let qv = MatrixView(base: q.pointer + head * hd, rows: n, cols: hd, rowStride: qw)
                 let kv = MatrixView(base: kc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
                 let vv = MatrixView(base: vc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
-                let sv = scores.view(rows: n, cols: total)
+                let sv = MatrixView(base: sp, rows: n, cols: total)
                 sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
-                var r = 0
-                while r < n {
-                    // Position start+r sees keys 0...start+r; later ones get zero weight.
-                    let visible = start + r + 1
-                    let row = scores.pointer + r * total
-                    Ops.softmaxRow(row, count: visible)
-                    if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
-                    r += 1
-                }
+                // Position start+r sees keys 0...start+r; later ones get zero weight.
+                Ops.causalSoftmax(sp, rows: n, count: total, start: start, threads: 1)
                 sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: n, cols: hd, rowStride: qw))
             }
             layer.o.forward(ctx.pointer, rows: n, into: x.pointer, scratch: scratch)

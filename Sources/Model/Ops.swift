@@ -5,78 +5,48 @@ import Tensor
 /// OpenBLAS; these loops are written as `while` loops over unsafe pointers because unoptimised
 /// (debug) builds turn `for i in 0..<n` into generic iterator calls that are ~50× slower.
 enum Ops {
+    /// Threads for the row kernels: the cores the Linear kernels use (`VISPRUNER_KERNEL_THREADS`).
+    static let threads: Int = LinearConfig.default.threads
+
     /// LayerNorm over each of `rows` rows of width `dim` (biased variance, as torch), in place.
     static func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
-        var r = 0
-        while r < rows {
-            let p = x + r * dim
-            var mean: Float = 0
-            var i = 0
-            while i < dim { mean += p[i]; i += 1 }
-            mean /= Float(dim)
-            var variance: Float = 0
-            i = 0
-            while i < dim { let d = p[i] - mean; variance += d * d; i += 1 }
-            variance /= Float(dim)
-            let inv = 1 / (variance + eps).squareRoot()
-            i = 0
-            while i < dim { p[i] = (p[i] - mean) * inv * weight[i] + bias[i]; i += 1 }
-            r += 1
-        }
+        Kernels.layerNorm(x, gamma: weight, beta: bias, into: x, rows: rows, n: dim, eps: eps, threads: threads)
     }
 
     /// LLaMA RMSNorm: weight · (x · rsqrt(mean(x²) + eps)), from `src` into `dst` (may alias).
     static func rmsNorm(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
                         weight: UnsafePointer<Float>, eps: Float) {
-        var r = 0
-        while r < rows {
-            let s = src + r * dim, d = dst + r * dim
-            var ss: Float = 0
-            var i = 0
-            while i < dim { ss += s[i] * s[i]; i += 1 }
-            let inv = 1 / (ss / Float(dim) + eps).squareRoot()
-            i = 0
-            while i < dim { d[i] = weight[i] * (s[i] * inv); i += 1 }
-            r += 1
-        }
+        Kernels.rmsNorm(src, weight: weight, into: dst, rows: rows, n: dim, eps: eps, threads: threads)
     }
 
-    /// Numerically stable softmax over the first `n` entries of a row, in place.
-    static func softmaxRow(_ p: UnsafeMutablePointer<Float>, count n: Int) {
-        var m = -Float.infinity
-        var i = 0
-        while i < n { if p[i] > m { m = p[i] }; i += 1 }
-        var sum: Float = 0
-        i = 0
-        while i < n { let e = expf(p[i] - m); p[i] = e; sum += e; i += 1 }
-        let inv = 1 / sum
-        i = 0
-        while i < n { p[i] *= inv; i += 1 }
+    /// Numerically stable softmax over each of `rows` rows of `n` entries, `stride` apart, in place.
+    static func softmax(_ p: UnsafeMutablePointer<Float>, rows: Int, count n: Int, stride: Int, threads: Int = Ops.threads) {
+        Kernels.softmax(p, rows: rows, n: n, stride: stride, threads: threads)
+    }
+
+    /// Causal softmax of `rows` rows of `n` scores, row r at position `start + r`.
+    static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, rows: Int, count n: Int, start: Int, threads: Int = Ops.threads) {
+        Kernels.causalSoftmax(p, rows: rows, n: n, start: start, threads: threads)
     }
 
     /// CLIP's quick_gelu: x · sigmoid(1.702 x).
     static func quickGELU(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i < count { let x = p[i]; p[i] = x / (1 + expf(-1.702 * x)); i += 1 }
+        Kernels.quickGELU(p, count: count, threads: threads)
     }
 
     /// Exact GELU: 0.5 x (1 + erf(x / √2)), as torch.nn.GELU() defaults to.
     static func gelu(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let r: Float = 0.70710678118654752
-        var i = 0
-        while i < count { let x = p[i]; p[i] = 0.5 * x * (1 + erff(x * r)); i += 1 }
+        Kernels.gelu(p, count: count, threads: threads)
     }
 
     /// gate ← silu(gate) · up.
     static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        var i = 0
-        while i < count { let g = gate[i]; gate[i] = g / (1 + expf(-g)) * up[i]; i += 1 }
+        Kernels.siluMul(gate, up: up, count: count, threads: threads)
     }
 
     static func add(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
-        var i = 0
-        while i < count { dst[i] += src[i]; i += 1 }
+        Kernels.add(src, into: dst, count: count, threads: threads)
     }
 
     static func scale(_ p: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
@@ -106,6 +76,11 @@ final class Buffer {
         self.count = max(count, 1)
         pointer = UnsafeMutablePointer<Float>.allocate(capacity: self.count)
         pointer.initialize(repeating: 0, count: self.count)
+    }
+
+    convenience init(copying values: [Float]) {
+        self.init(count: values.count)
+        pointer.update(from: values, count: values.count)
     }
 
     deinit { pointer.deallocate() }

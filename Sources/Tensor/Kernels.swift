@@ -4,17 +4,20 @@ import Foundation
 /// Vectorised float32 kernels for the transformer's non-matrix work. Each dispatches at run time
 /// between an AVX2+FMA build and a baseline build (see Sources/System/CKernels).
 public enum Kernels {
+    // Every row kernel takes `threads`: rows are split into contiguous blocks over the persistent
+    // pool (see parallel_rows.c); results do not depend on the thread count.
+
     /// y[r] = w ⊙ x[r] / sqrt(mean(x[r]²) + eps) for each of `rows` rows of length `n` (LLaMA RMSNorm).
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                               rows: Int, n: Int, xStride: Int? = nil, yStride: Int? = nil, eps: Float) {
-        ck_rmsnorm(x, weight, y, rows, n, xStride ?? n, yStride ?? n, eps)
+                               rows: Int, n: Int, xStride: Int? = nil, yStride: Int? = nil, eps: Float, threads: Int = 1) {
+        ck_rmsnorm_mt(x, weight, y, rows, n, xStride ?? n, yStride ?? n, eps, Int32(threads))
     }
 
     /// Biased LayerNorm over rows (CLIP).
     public static func layerNorm(_ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                  into y: UnsafeMutablePointer<Float>, rows: Int, n: Int,
-                                 xStride: Int? = nil, yStride: Int? = nil, eps: Float) {
-        ck_layernorm(x, gamma, beta, y, rows, n, xStride ?? n, yStride ?? n, eps)
+                                 xStride: Int? = nil, yStride: Int? = nil, eps: Float, threads: Int = 1) {
+        ck_layernorm_mt(x, gamma, beta, y, rows, n, xStride ?? n, yStride ?? n, eps, Int32(threads))
     }
 
     /// out = silu(gate) ⊙ up (LLaMA MLP); `out` may alias `gate` or `up`.
@@ -22,19 +25,37 @@ public enum Kernels {
         ck_silu_mul(gate, up, out, count)
     }
 
+    /// gate ← silu(gate) ⊙ up, split over threads.
+    public static func siluMul(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int, threads: Int) {
+        ck_silu_mul_mt(gate, up, count, Int32(threads))
+    }
+
     /// x ← x · sigmoid(1.702 x) (CLIP's quick_gelu).
-    public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int) { ck_quick_gelu(x, count) }
+    public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        ck_quick_gelu_mt(x, count, Int32(threads))
+    }
 
     /// x ← x · Φ(x) with the exact erf form (torch.nn.GELU default, the projector's activation).
-    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) { ck_gelu_erf(x, count) }
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        ck_gelu_erf_mt(x, count, Int32(threads))
+    }
 
     /// In-place softmax of `rows` rows of length `n`, `stride` elements apart.
-    public static func softmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, stride: Int? = nil) {
-        ck_softmax(x, rows, n, stride ?? n)
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, stride: Int? = nil, threads: Int = 1) {
+        ck_softmax_mt(x, rows, n, stride ?? n, Int32(threads))
+    }
+
+    /// Causal softmax: row r, at position `start + r`, over its first `start + r + 1` entries; the
+    /// later entries of the row are set to 0.
+    public static func causalSoftmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, stride: Int? = nil,
+                                     start: Int, threads: Int = 1) {
+        ck_softmax_causal_mt(x, rows, n, stride ?? n, start, Int32(threads))
     }
 
     /// y += x
-    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { ck_add(y, x, count) }
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        ck_add_mt(y, x, count, Int32(threads))
+    }
 
     /// The vectorisable exp used by the kernels (exposed for tests).
     public static func exp(_ x: Float) -> Float { ck_exp(x) }
@@ -44,6 +65,21 @@ public enum Kernels {
     public static func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, rowStride: Int,
                             cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
         ck_rope(x, rows, heads, headDim, rowStride, cos, sin)
+    }
+
+    /// Runs `body(part, parts)` for part in 0..<parts on the persistent pool (the caller runs part 0).
+    /// Nested or concurrent calls run inline on the calling thread.
+    public static func parallelFor(parts: Int, _ body: (Int, Int) -> Void) {
+        if parts <= 1 { body(0, 1); return }
+        withoutActuallyEscaping(body) { escaping in
+            var task = escaping
+            withUnsafeMutablePointer(to: &task) { pointer in
+                _ = ck_pool_run(Int32(parts), { ctx, part, parts in
+                    let f = ctx!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee
+                    f(Int(part), Int(parts))
+                }, pointer)
+            }
+        }
     }
 }
 

@@ -55,7 +55,7 @@ final class LLaVAModelTests: XCTestCase {
     /// recorded tokens for every non-fragile case (the default panel weight path is used).
     func testLogitsAndGreedyTokensMatchReferenceForAllCases() throws {
         let model = try model()
-        XCTAssertEqual(model.mode, .panels(rows: 128))
+        XCTAssertEqual(model.mode, .default)
         let root = try Fixtures.require("fixtures/llava15")
         let cases = try ReferenceCase.all()
         XCTAssertEqual(cases.count, 114)

@@ -25,6 +25,21 @@ void ck_add(float *y, const float *x, size_t n);
 float ck_exp(float x);
 void ck_rope(float *x, size_t rows, size_t heads, size_t d, size_t row_stride, const float *cos_t, const float *sin_t);
 
+// The same kernels split by rows (or, for the flat ones, by chunks) over `threads` pool threads;
+// results are identical to the single-threaded calls.
+void ck_rmsnorm_mt(const float *x, const float *w, float *y, size_t rows, size_t n, size_t xs, size_t ys, float eps,
+                   int threads);
+void ck_layernorm_mt(const float *x, const float *g, const float *b, float *y, size_t rows, size_t n, size_t xs,
+                     size_t ys, float eps, int threads);
+void ck_softmax_mt(float *x, size_t rows, size_t n, size_t stride, int threads);
+// Causal: row r (at position start + r) is soft-maxed over its first start + r + 1 entries, the rest set to 0.
+void ck_softmax_causal_mt(float *x, size_t rows, size_t n, size_t stride, size_t start, int threads);
+// gate <- silu(gate) * up
+void ck_silu_mul_mt(float *gate, const float *up, size_t n, int threads);
+void ck_quick_gelu_mt(float *x, size_t n, int threads);
+void ck_gelu_erf_mt(float *x, size_t n, int threads);
+void ck_add_mt(float *y, const float *x, size_t n, int threads);
+
 // VisPruner's similarity arithmetic in the reference's float32 rounding order (see reference_float32.c).
 float ck_ref_norm(const float *x, size_t d);
 // g [m × m] = x · xᵀ for x [m × d]; scratch must hold d × ceil(m/32)·32 floats (or be NULL: portable path).
