@@ -8,8 +8,9 @@ import Scoring
 // How the CLI builds engines, adapters and scorers; the eval/sweep/merge commands only call these.
 
 /// The native LLaVA engine for a checkpoint directory.
-func makeEngine(model: URL, visionTower: URL?, anyres: AnyresMode = .fixed) throws -> AnswerEngine {
-    try LLaVAAnswerEngine(modelDirectory: model, visionTower: visionTower, anyresMode: anyres)
+func makeEngine(model: URL, visionTower: URL?, anyres: AnyresMode = .fixed,
+                precision: ComputePrecision = .float32) throws -> AnswerEngine {
+    try LLaVAAnswerEngine(modelDirectory: model, visionTower: visionTower, anyresMode: anyres, precision: precision)
 }
 
 /// The adapter for a benchmark name declared in datasets.json, with paths resolved under `dataRoot`.
@@ -26,3 +27,4 @@ func makeScorer(dataset: String, dataRoot: URL) throws -> BenchmarkScorer? {
 }
 
 extension AnyresMode: ExpressibleByArgument {}
+extension ComputePrecision: ExpressibleByArgument {}

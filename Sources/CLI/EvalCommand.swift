@@ -46,6 +46,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "No progress line or summary.") var quiet = false
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
     var anyres: AnyresMode = .fixed
+    @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")
+    var precision: ComputePrecision = .float32
 
     func validate() throws {
         if method != RunConfig.baselineMethod && tokens == nil {
@@ -62,7 +64,8 @@ struct EvalCommand: ParsableCommand {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let adapter = try makeAdapter(dataset: dataset, dataRoot: try data.url)
-        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) }, anyres: anyres)
+        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) }, anyres: anyres,
+                                    precision: precision)
         let store = try ResultsStore(path: dbPath)
         let settings = method == RunConfig.baselineMethod
             ? EvalSettings.baseline(seed: seed, maxNewTokens: maxNewTokens)

@@ -29,6 +29,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("max-new-tokens"), help: "Maximum new tokens.") var maxNewTokens = 128
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
     var anyres: AnyresMode = .fixed
+    @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")
+    var precision: ComputePrecision = .float32
     @Flag(help: "Print a JSON object.") var json = false
 
     func validate() throws {
@@ -43,7 +45,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let pipeline = try LLaVAPipeline(modelDirectory: URL(fileURLWithPath: model),
                                          visionTower: visionTower.map { URL(fileURLWithPath: $0) },
-                                         anyresMode: anyres)
+                                         anyresMode: anyres, precision: precision)
         let request = PipelineRequest(imageURL: image.map { URL(fileURLWithPath: $0) }, question: prompt,
                                       method: tokens == nil ? nil : SelectionMethod(rawValue: method),
                                       tokens: tokens ?? 576, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)

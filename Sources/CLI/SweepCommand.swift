@@ -40,6 +40,8 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
     var anyres: AnyresMode = .fixed
+    @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")
+    var precision: ComputePrecision = .float32
 
     func spec() throws -> SweepSpec {
         if let sweepFile {
@@ -77,7 +79,9 @@ struct SweepCommand: ParsableCommand {
         let root = try data.url
         let tower = visionTower.map { URL(fileURLWithPath: $0) }
         let runner = SweepRunner(store: store,
-                                 makeEngine: { [anyres] in try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres) },
+                                 makeEngine: { [anyres, precision] in
+                                     try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres, precision: precision)
+                                 },
                                  makeAdapter: { try makeAdapter(dataset: $0, dataRoot: root) })
         let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   metadata: CLIRuns.metadata)

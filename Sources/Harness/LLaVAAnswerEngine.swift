@@ -10,13 +10,18 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     public let modelID: String
     public let fingerprint: String
 
-    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed) throws {
-        pipeline = try LLaVAPipeline(modelDirectory: modelDirectory, visionTower: visionTower, anyresMode: anyresMode)
+    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
+                precision: ComputePrecision = .float32) throws {
+        pipeline = try LLaVAPipeline(modelDirectory: modelDirectory, visionTower: visionTower, anyresMode: anyresMode,
+                                     precision: precision)
         modelID = modelDirectory.standardizedFileURL.lastPathComponent
         let weights = try Self.fingerprint(model: modelDirectory, visionTower: pipeline.visionTowerDirectory)
         // Stock anyres feeds LLaVA-1.6 differently: its runs must never resume or merge with fixed-grid runs,
         // so the mode joins the fingerprint (the default leaves existing run keys unchanged).
-        fingerprint = pipeline.isAnyres && anyresMode != .fixed ? "\(weights)+anyres-\(anyresMode.rawValue)" : weights
+        var key = pipeline.isAnyres && anyresMode != .fixed ? "\(weights)+anyres-\(anyresMode.rawValue)" : weights
+        // Reduced-precision answers differ from float32 ones: they get their own run key too.
+        if precision != .float32 { key += "+\(precision.rawValue)" }
+        fingerprint = key
     }
 
     /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and

@@ -81,14 +81,15 @@ public final class LLaVAPipeline {
     /// Milliseconds spent opening the checkpoint (weights are memory-mapped, not read).
     public let loadMilliseconds: Double
 
-    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed) throws {
+    public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
+                precision: ComputePrecision = .float32) throws {
         let t0 = DispatchTime.now()
         let config = try LLaVAConfig.load(directory: modelDirectory)
         guard let towerName = config.mmVisionTower ?? visionTower?.path else {
             throw CheckpointError("\(modelDirectory.path)/config.json: mm_vision_tower is missing and no vision tower was given")
         }
         visionTowerDirectory = try VisionTowerLocator.resolve(towerName, modelDirectory: modelDirectory, override: visionTower)
-        model = try LLaVAModel(directory: modelDirectory, visionTower: visionTowerDirectory)
+        model = try LLaVAModel(directory: modelDirectory, visionTower: visionTowerDirectory, precision: precision)
         let tokenizerURL = modelDirectory.appendingPathComponent("tokenizer.model")
         tokenizer = try SentencePieceTokenizer(modelURL: tokenizerURL)
         let preprocessorURL = visionTowerDirectory.appendingPathComponent("preprocessor_config.json")
