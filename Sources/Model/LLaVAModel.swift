@@ -180,6 +180,40 @@ public final class LLaVAModel {
         return Tensor(shape: [config.vocabSize], data: logits)
     }
 
+    /// A key/value cache of the language model, for driving the decoder step by step (benchmarks,
+    /// custom decoding loops). Sessions belong to the model that made them.
+    public final class DecoderSession {
+        let cache: KVCache
+        init(_ cache: KVCache) { self.cache = cache }
+        /// Positions processed so far.
+        public var length: Int { cache.length }
+        /// Positions the cache can hold.
+        public var capacity: Int { cache.capacity }
+        /// Forgets every position from `length` on (their keys and values are overwritten next).
+        public func truncate(to length: Int) { cache.length = min(max(0, length), cache.length) }
+    }
+
+    /// A fresh decoder cache for up to `capacity` positions.
+    public func makeDecoderSession(capacity: Int) throws -> DecoderSession {
+        guard capacity > 0 && capacity <= 1 << 20 else { throw ModelError("decoder capacity \(capacity) is outside 1...1048576") }
+        return DecoderSession(decoder.makeCache(capacity: capacity))
+    }
+
+    /// Runs input embeddings `[rows, hidden]` through every decoder layer at the session's next
+    /// positions. Returns the next-token logits `[vocab]` of the last row, or nil with
+    /// `logits: false` (then the final norm and the LM head are skipped).
+    @discardableResult
+    public func runDecoder(embeddings: Tensor, session: DecoderSession, logits: Bool = true) throws -> Tensor? {
+        guard embeddings.shape.count == 2, embeddings.shape[1] == config.hiddenSize, embeddings.shape[0] > 0 else {
+            throw ModelError("decoder input must be [rows, \(config.hiddenSize)], got \(embeddings.shape)")
+        }
+        let rows = embeddings.shape[0]
+        let out = try embeddings.data.withUnsafeBufferPointer {
+            try decoder.forward($0.baseAddress!, rows: rows, cache: session.cache, logits: logits)
+        }
+        return logits ? Tensor(shape: [config.vocabSize], data: out) : nil
+    }
+
     /// Greedy decoding: argmax (ties → lowest id, as torch.argmax) until `eosID` or `maxNewTokens`.
     /// Returns only the new ids; timings cover prefill and decode.
     public func generate(inputIDs: [Int], imageEmbeddings: [Tensor], maxNewTokens: Int, eosID: Int) throws -> GenerationOutput {

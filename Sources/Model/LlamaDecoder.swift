@@ -105,7 +105,8 @@ final class LlamaDecoder {
 
     /// Runs `rows` new positions (embeddings `input`, [rows, hidden]) through the decoder, appending
     /// to `cache`, and returns the logits of the last position.
-    func forward(_ input: UnsafePointer<Float>, rows n: Int, cache: KVCache) throws -> [Float] {
+    /// With `logits: false` only the layers run (the cache is still extended) and the result is empty.
+    func forward(_ input: UnsafePointer<Float>, rows n: Int, cache: KVCache, logits wantLogits: Bool = true) throws -> [Float] {
         let D = config.hiddenSize, I = config.intermediateSize
         let H = config.numAttentionHeads, KVH = config.numKeyValueHeads, hd = config.headDim
         let qw = H * hd, kvw = KVH * hd, group = H / KVH
@@ -151,6 +152,7 @@ final class LlamaDecoder {
             Ops.add(h.pointer, x.pointer, count: n * D)
         }
         cache.length = total
+        if !wantLogits { return [] }
 
         // Only the last position's logits are ever needed (prefill and decode alike).
         let last = Buffer(count: D)
