@@ -34,7 +34,7 @@ public final class ResultsStore: @unchecked Sendable {
             }
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch {
-            throw StoreError(.io, "\(path): cannot open results database: \(error)")
+            throw StoreError(.io, "\(path): cannot open results database: \(error)\(Self.writeDiagnosis(path, readonly: readonly))")
         }
         if readonly {
             let hasRuns = try wrap { try queue.read { try $0.tableExists("runs") } }
@@ -42,6 +42,17 @@ public final class ResultsStore: @unchecked Sendable {
         } else {
             try migrate()
         }
+    }
+
+    /// Why a file or its folder cannot be written, when that explains an open failure (SQLite only
+    /// says "unable to open database file"). `access` reports a read-only mount even to root.
+    static func writeDiagnosis(_ path: String, readonly: Bool) -> String {
+        if readonly { return "" }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let target = FileManager.default.fileExists(atPath: path) ? path : dir
+        guard access(target, W_OK) != 0 else { return "" }
+        let reason = errno == EROFS ? "is on a read-only file system" : "is not writable (\(String(cString: strerror(errno))))"
+        return " (\(target) \(reason))"
     }
 
     /// Two processes opening a new file at once may both try to create the tables; the loser's
@@ -345,7 +356,12 @@ public final class ResultsStore: @unchecked Sendable {
 
     func wrap<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as StoreError { throw e } catch {
-            throw StoreError(.io, "\(path): \(error)")
+            // SQLITE_READONLY / SQLITE_CANTOPEN alone do not say that the disk is the cause.
+            var hint = ""
+            if let db = error as? DatabaseError, [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(db.resultCode) {
+                hint = Self.writeDiagnosis(path, readonly: false)
+            }
+            throw StoreError(.io, "\(path): \(error)\(hint)")
         }
     }
 }

@@ -43,7 +43,8 @@ public enum CLIRunner {
 
 extension CLIRunner {
     /// Starts the binary without waiting (for tests that kill it midway); output is discarded.
-    public static func start(_ args: [String]) throws -> Process {
+    /// `stderrFile`, when given, receives the process's standard error (else it is discarded).
+    public static func start(_ args: [String], stderrFile: URL? = nil) throws -> Process {
         let p = Process()
         p.executableURL = try binary()
         p.arguments = args
@@ -51,7 +52,12 @@ extension CLIRunner {
         env.removeValue(forKey: "VISPRUNER_DATA")
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        if let stderrFile {
+            _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+            p.standardError = try FileHandle(forWritingTo: stderrFile)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         return p
     }
