@@ -74,24 +74,29 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--phases", default="sgemm,clip,prefill640,prefill128,decode,projector")
+    ap.add_argument("--phases", default="sgemm,clip,prefill640,prefill128,decode,projector,prefill640_13b,decode_13b")
     ap.add_argument("--dtypes", default="auto",
-                    help="float32,bfloat16; 'auto' measures bfloat16 only where the CPU has AVX512_BF16 "
-                         "(without it PyTorch emulates bf16 matmul ~50x slower than float32)")
+                    help="float32,bfloat16; 'auto' measures every phase in float32, and in bfloat16 the decode step "
+                         "always (memory-bound, meaningful everywhere) and the other phases only where the CPU has "
+                         "AVX512_BF16 (without it PyTorch emulates bf16 matmul many times slower than float32)")
     args = ap.parse_args()
     flags = open("/proc/cpuinfo").read() if sys.platform.startswith("linux") else ""
+    has_bf16 = "avx512_bf16" in flags
     if args.dtypes == "auto":
-        wanted = ["float32"] + (["bfloat16"] if "avx512_bf16" in flags else [])
+        wanted = ["float32", "bfloat16"]
+        bf16_phases = None if has_bf16 else {"decode", "decode_13b"}
     else:
         wanted = args.dtypes.split(",")
+        bf16_phases = None
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    phases = args.phases.split(",")
+    all_phases = args.phases.split(",")
     results = {}
     with torch.inference_mode():
         for dtype_name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
             if dtype_name not in wanted:
                 continue
+            phases = [p for p in all_phases if dtype_name == "float32" or bf16_phases is None or p in bf16_phases]
             def put(phase, ms, flops):
                 results.setdefault(phase, {})[dtype_name] = {"ms": ms, "gflops": flops / ms / 1e6}
 
@@ -110,22 +115,36 @@ def main():
                 fl = 23 * (2 * 577 * 1024 * (4 * 1024 + 2 * 4096) + 4 * 577 * 577 * 1024)
                 put("clip forward (23 layers, 577 tokens)", timed(clip, reps=args.reps), fl)
                 del layers
-            layer = LlamaLayer().to(dtype)
-            for tag, n in (("prefill640", 640), ("prefill128", 128)):
-                if tag in phases:
-                    x = torch.randn(n, 4096, dtype=dtype)
-                    fl = 2 * n * 4096 * (4 * 4096 + 3 * 11008) + 2 * n * n * 4096
-                    put(f"llama layer prefill {n} tokens", timed(lambda: layer(x), reps=args.reps), fl)
-            if "decode" in phases:
-                past = (torch.randn(32, 640, 128, dtype=dtype), torch.randn(32, 640, 128, dtype=dtype))
-                x = torch.randn(1, 4096, dtype=dtype)
-                fl = 2 * 4096 * (4 * 4096 + 3 * 11008)
-                put("llama layer decode step (640 cached)", timed(lambda: layer(x, past), reps=args.reps * 3), fl)
+            if any(p in phases for p in ("prefill640", "prefill128", "decode")):
+                layer = LlamaLayer().to(dtype)
+                for tag, n in (("prefill640", 640), ("prefill128", 128)):
+                    if tag in phases:
+                        x = torch.randn(n, 4096, dtype=dtype)
+                        fl = 2 * n * 4096 * (4 * 4096 + 3 * 11008) + 2 * n * n * 4096
+                        put(f"llama layer prefill {n} tokens", timed(lambda: layer(x), reps=args.reps), fl)
+                if "decode" in phases:
+                    past = (torch.randn(32, 640, 128, dtype=dtype), torch.randn(32, 640, 128, dtype=dtype))
+                    x = torch.randn(1, 4096, dtype=dtype)
+                    fl = 2 * 4096 * (4 * 4096 + 3 * 11008)
+                    put("llama layer decode step (640 cached)", timed(lambda: layer(x, past), reps=args.reps * 3), fl)
+            if any(p in phases for p in ("prefill640_13b", "decode_13b")):
+                layer = LlamaLayer(d=5120, heads=40, mlp=13824).to(dtype)
+                if "prefill640_13b" in phases:
+                    x = torch.randn(640, 5120, dtype=dtype)
+                    fl = 2 * 640 * 5120 * (4 * 5120 + 3 * 13824) + 2 * 640 * 640 * 5120
+                    put("llama-13b layer prefill 640 tokens", timed(lambda: layer(x), reps=args.reps), fl)
+                if "decode_13b" in phases:
+                    past = (torch.randn(40, 640, 128, dtype=dtype), torch.randn(40, 640, 128, dtype=dtype))
+                    x = torch.randn(1, 5120, dtype=dtype)
+                    put("llama-13b layer decode step (640 cached)", timed(lambda: layer(x, past), reps=args.reps * 3),
+                        2 * 5120 * (4 * 5120 + 3 * 13824))
+                del layer
             if "projector" in phases:
                 p1 = torch.nn.Linear(1024, 4096).to(dtype); p2 = torch.nn.Linear(4096, 4096).to(dtype)
                 f = torch.randn(576, 1024, dtype=dtype)
                 put("projector 576 tokens", timed(lambda: p2(F.gelu(p1(f))), reps=args.reps), 2 * 576 * 4096 * (1024 + 4096))
-    print(json.dumps({"threads": args.threads, "torch": torch.__version__, "dtypes": wanted, "results": results}, indent=1))
+    print(json.dumps({"threads": args.threads, "torch": torch.__version__, "dtypes": wanted, "avx512_bf16": has_bf16,
+                      "results": results}, indent=1))
 
 
 if __name__ == "__main__":
