@@ -78,29 +78,20 @@ final class LlamaDecoder {
     }
 
     /// Applies rotary embeddings in place to `rows` rows of `heads` heads, row r at position `start + r`.
+    /// The angles are formed as LlamaRotaryEmbedding does (position × inv_freq in float32, then
+    /// cos/sin); the rotation itself runs in the vectorised C kernel.
     func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, start: Int) {
-        let hd = config.headDim, half = hd / 2
-        let cosBuf = Buffer(count: half), sinBuf = Buffer(count: half)
+        let half = config.headDim / 2
+        let cosBuf = Buffer(count: rows * half), sinBuf = Buffer(count: rows * half)
         let cosv = cosBuf.pointer, sinv = sinBuf.pointer, inv = invFreqBuffer.pointer
         var r = 0
         while r < rows {
             let t = Float(start + r)
             var i = 0
-            while i < half { let f = t * inv[i]; cosv[i] = cosf(f); sinv[i] = sinf(f); i += 1 }
-            var h = 0
-            while h < heads {
-                let p = x + r * rowStride + h * hd
-                i = 0
-                while i < half {
-                    let a = p[i], b = p[i + half]
-                    p[i] = a * cosv[i] - b * sinv[i]
-                    p[i + half] = b * cosv[i] + a * sinv[i]
-                    i += 1
-                }
-                h += 1
-            }
+            while i < half { let f = t * inv[i]; cosv[r * half + i] = cosf(f); sinv[r * half + i] = sinf(f); i += 1 }
             r += 1
         }
+        Kernels.rope(x, rows: rows, heads: heads, headDim: config.headDim, rowStride: rowStride, cos: cosv, sin: sinv)
     }
 
     /// Runs `rows` new positions (embeddings `input`, [rows, hidden]) through the decoder, appending
