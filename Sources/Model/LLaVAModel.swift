@@ -266,15 +266,9 @@ public final class LLaVAModel {
         return out
     }
 
-    /// The LLaVA-1.6 path as VisPruner runs it: `views` are the preprocessed base image followed by
-    /// the `gridRows`×`gridCols` crops ([3, S, S] each); `select` is called once per view (nil keeps
-    /// all); kept tokens are fed base first, then the crops merged spatially (see `AnyresLayout`).
-    public func generateAnyres(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
-                               maxNewTokens: Int, eosID: Int,
-                               select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
-        guard views.count == 1 + gridRows * gridCols else {
-            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
-        }
+    /// Runs the tower on every view and `select` on its output; kept indices sorted (nil keeps all).
+    private func encodeViews(_ views: [Tensor], select: (_ view: Int, VisionOutput) throws -> [Int]?) throws
+        -> (features: [Tensor], kept: [[Int]], visionMs: Double, pruneMs: Double) {
         var visionMs = 0.0, pruneMs = 0.0
         var features: [Tensor] = []
         var kept: [[Int]] = []
@@ -286,6 +280,19 @@ public final class LLaVAModel {
             pruneMs += Self.ms(since: t0)
             features.append(out.features)
         }
+        return (features, kept, visionMs, pruneMs)
+    }
+
+    /// The LLaVA-1.6 path as VisPruner runs it: `views` are the preprocessed base image followed by
+    /// the `gridRows`×`gridCols` crops ([3, S, S] each); `select` is called once per view (nil keeps
+    /// all); kept tokens are fed base first, then the crops merged spatially (see `AnyresLayout`).
+    public func generateAnyres(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
+                               maxNewTokens: Int, eosID: Int,
+                               select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
+        guard views.count == 1 + gridRows * gridCols else {
+            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
+        }
+        var (features, kept, visionMs, pruneMs) = try encodeViews(views, select: select)
         var t0 = DispatchTime.now()
         let gathered = try AnyresLayout.gather(features: features, keptPerView: kept, gridRows: gridRows, gridCols: gridCols)
         pruneMs += Self.ms(since: t0)
@@ -310,17 +317,7 @@ public final class LLaVAModel {
         guard views.count == 1 + gridRows * gridCols else {
             throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
         }
-        var visionMs = 0.0, pruneMs = 0.0
-        var features: [Tensor] = []
-        var kept: [[Int]] = []
-        for (v, pixels) in views.enumerated() {
-            let out = try encode(pixels: pixels)
-            visionMs += out.milliseconds
-            let t0 = DispatchTime.now()
-            kept.append(try select(v, out)?.sorted() ?? Array(0..<out.features.shape[0]))
-            pruneMs += Self.ms(since: t0)
-            features.append(out.features)
-        }
+        var (features, kept, visionMs, pruneMs) = try encodeViews(views, select: select)
         let n = features[0].shape[0], dv = features[0].shape[1]
         let side = Int(Double(n).squareRoot())
         let order = try StockAnyresLayout.feedOrder(keptPerView: kept, gridRows: gridRows, gridCols: gridCols,

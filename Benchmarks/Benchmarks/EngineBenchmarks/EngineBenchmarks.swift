@@ -28,7 +28,6 @@ let benchmarks: @Sendable () -> Void = {
     } catch {
         fatalError("cannot prepare the random 7B checkpoint: \(error)")
     }
-    let D = model.config.hiddenSize
 
     Benchmark("clip forward (23 layers, 577 tokens)", configuration: .init(metrics: metrics)) { benchmark in
         let pixels = LLaVAImagePreprocessing.pad(try ImageDecoder.decode(contentsOf: BenchmarkModels.sampleImage))
@@ -42,58 +41,15 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(try model.project(features)) }
     }
 
-    for rows in [640, 128] {
-        Benchmark("llama layer prefill \(rows) tokens\(suffix)", configuration: .init(metrics: metrics)) { benchmark in
-            let input = BenchmarkModels.embeddings(rows: rows, width: D)
-            let session = try model.makeDecoderSession(capacity: rows)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                session.truncate(to: 0)
-                try model.runDecoder(embeddings: input, session: session, logits: false)
-            }
-        }
-    }
-
-    Benchmark("llama layer decode step (640 cached)\(suffix)",
-              configuration: .init(metrics: metrics, maxDuration: .seconds(10), maxIterations: 50)) { benchmark in
-        let session = try model.makeDecoderSession(capacity: 641)
-        try model.runDecoder(embeddings: BenchmarkModels.embeddings(rows: 640, width: D), session: session, logits: false)
-        let step = BenchmarkModels.embeddings(rows: 1, width: D, seed: 2)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            session.truncate(to: 640)
-            try model.runDecoder(embeddings: step, session: session, logits: false)
-        }
-    }
+    decoderLayerBenchmarks(model, label: "llama", prefillRows: [640, 128], suffix: suffix, metrics: metrics)
 
     // LLaVA-1.5/1.6-13B width (5120 hidden, 40 heads, 13824 MLP): one layer, as above.
-    let model13B: LLaVAModel
     do {
         let paths = try BenchmarkModels.llava13B(layers: 1)
-        model13B = try LLaVAModel(directory: paths.model, visionTower: paths.tower, precision: precision)
+        let model13B = try LLaVAModel(directory: paths.model, visionTower: paths.tower, precision: precision)
+        decoderLayerBenchmarks(model13B, label: "llama-13b", prefillRows: [640], suffix: suffix, metrics: metrics)
     } catch {
         fatalError("cannot prepare the random 13B checkpoint: \(error)")
-    }
-    let D13 = model13B.config.hiddenSize
-    Benchmark("llama-13b layer prefill 640 tokens\(suffix)", configuration: .init(metrics: metrics)) { benchmark in
-        let input = BenchmarkModels.embeddings(rows: 640, width: D13)
-        let session = try model13B.makeDecoderSession(capacity: 640)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            session.truncate(to: 0)
-            try model13B.runDecoder(embeddings: input, session: session, logits: false)
-        }
-    }
-    Benchmark("llama-13b layer decode step (640 cached)\(suffix)",
-              configuration: .init(metrics: metrics, maxDuration: .seconds(10), maxIterations: 50)) { benchmark in
-        let session = try model13B.makeDecoderSession(capacity: 641)
-        try model13B.runDecoder(embeddings: BenchmarkModels.embeddings(rows: 640, width: D13), session: session, logits: false)
-        let step = BenchmarkModels.embeddings(rows: 1, width: D13, seed: 2)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            session.truncate(to: 640)
-            try model13B.runDecoder(embeddings: step, session: session, logits: false)
-        }
     }
 
     Benchmark("tokenizer (LLaVA prompt)", configuration: .init(metrics: metrics, maxDuration: .seconds(3), maxIterations: 2000)) { benchmark in
@@ -110,6 +66,35 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(LLaVAImagePreprocessing.pad(try ImageDecoder.decode(data: data)))
+        }
+    }
+}
+
+/// Prefill of `prefillRows` positions and one decode step after 640 cached positions through the
+/// one decoder layer of `model` (no LM head).
+private func decoderLayerBenchmarks(_ model: LLaVAModel, label: String, prefillRows: [Int], suffix: String,
+                                    metrics: [BenchmarkMetric]) {
+    let D = model.config.hiddenSize
+    for rows in prefillRows {
+        Benchmark("\(label) layer prefill \(rows) tokens\(suffix)", configuration: .init(metrics: metrics)) { benchmark in
+            let input = BenchmarkModels.embeddings(rows: rows, width: D)
+            let session = try model.makeDecoderSession(capacity: rows)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                session.truncate(to: 0)
+                try model.runDecoder(embeddings: input, session: session, logits: false)
+            }
+        }
+    }
+    Benchmark("\(label) layer decode step (640 cached)\(suffix)",
+              configuration: .init(metrics: metrics, maxDuration: .seconds(10), maxIterations: 50)) { benchmark in
+        let session = try model.makeDecoderSession(capacity: 641)
+        try model.runDecoder(embeddings: BenchmarkModels.embeddings(rows: 640, width: D), session: session, logits: false)
+        let step = BenchmarkModels.embeddings(rows: 1, width: D, seed: 2)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            session.truncate(to: 640)
+            try model.runDecoder(embeddings: step, session: session, logits: false)
         }
     }
 }
