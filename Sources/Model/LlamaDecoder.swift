@@ -67,6 +67,9 @@ final class LlamaDecoder {
         invFreqBuffer.pointer.update(from: invFreq, count: hd / 2)
     }
 
+    /// Query rows per causal attention block (see `forward`).
+    static let attentionBlockRows = 128
+
     func makeCache(capacity: Int) -> KVCache {
         KVCache(layers: layers.count, capacity: capacity, width: config.numKeyValueHeads * config.headDim)
     }
@@ -123,14 +126,23 @@ final class LlamaDecoder {
             rope(kc + start * kvw, rows: n, heads: KVH, rowStride: kvw, start: start)
             HeadParallelAttention.perHead(heads: H, scoresPerPart: n * total, scores: scores) { head, sp in
                 let kvHead = head / group
-                let qv = MatrixView(base: q.pointer + head * hd, rows: n, cols: hd, rowStride: qw)
-                let kv = MatrixView(base: kc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
-                let vv = MatrixView(base: vc + kvHead * hd, rows: total, cols: hd, rowStride: kvw)
-                let sv = MatrixView(base: sp, rows: n, cols: total)
-                sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
-                // Position start+r sees keys 0...start+r; later ones get zero weight.
-                Ops.causalSoftmax(sp, rows: n, count: total, start: start, threads: 1)
-                sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: n, cols: hd, rowStride: qw))
+                // Causal attention in blocks of query rows: a block only multiplies against the keys
+                // its last row can see, so the masked upper triangle is neither computed nor read.
+                var r0 = 0
+                while r0 < n {
+                    let rows = min(Self.attentionBlockRows, n - r0)
+                    let visible = start + r0 + rows
+                    let qv = MatrixView(base: q.pointer + r0 * qw + head * hd, rows: rows, cols: hd, rowStride: qw)
+                    let kv = MatrixView(base: kc + kvHead * hd, rows: visible, cols: hd, rowStride: kvw)
+                    let vv = MatrixView(base: vc + kvHead * hd, rows: visible, cols: hd, rowStride: kvw)
+                    let sv = MatrixView(base: sp, rows: rows, cols: visible)
+                    sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
+                    // Row r of the block is position start+r0+r and sees keys 0...start+r0+r.
+                    Ops.causalSoftmax(sp, rows: rows, count: visible, start: start + r0, threads: 1)
+                    sgemm(sv, .none, vv, .none,
+                          into: MatrixView(base: ctx.pointer + r0 * qw + head * hd, rows: rows, cols: hd, rowStride: qw))
+                    r0 += rows
+                }
             }
             layer.o.forward(ctx.pointer, rows: n, into: x.pointer, scratch: scratch)
             Ops.add(h.pointer, x.pointer, count: n * D)
