@@ -28,6 +28,9 @@ let benchmarks: @Sendable () -> Void = {
         let tok = try SentencePieceTokenizer(modelURL: paths.model.appendingPathComponent("tokenizer.model"))
         ids = ImageTokens.tokenize(prompt: ConversationTemplate.vicunaV1.prompt(imageQuestion: "Is there a dog in the image?"), with: tok)
         pixels = LLaVAImagePreprocessing.pad(try ImageDecoder.decode(contentsOf: BenchmarkModels.sampleImage))
+        // Touch every mapped weight page once, so the measured runs see the steady state of a long
+        // evaluation rather than the first item's page faults.
+        _ = try model.generate(inputIDs: ids, pixels: pixels, maxNewTokens: 2, eosID: -1) { _ in Array(0..<32) }
     } catch {
         fatalError("cannot prepare the random 7B checkpoint: \(error)")
     }
