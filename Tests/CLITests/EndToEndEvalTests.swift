@@ -81,14 +81,21 @@ final class EndToEndEvalTests: XCTestCase {
         }
     }
 
-    /// Three shards merged equal the unsharded run item for item, and the report shows the scorer's number.
+    /// Three shards written by three concurrent processes, merged, equal the unsharded run item for item, and the
+    /// report shows the scorer's number.
     func testThreeShardsMergedEqualUnshardedAndReportMatchesScore() throws {
         let whole = work.appendingPathComponent("whole.sqlite")
         XCTAssertEqual(try CLIRunner.run(try evalArgs("pope", db: whole)).status, 0)
         let base = work.appendingPathComponent("sharded.sqlite")
-        for i in 0..<3 {
-            let r = try CLIRunner.run(try evalArgs("pope", db: base, extra: ["--shard", "\(i)/3", "--ignore-slurm"]))
-            XCTAssertEqual(r.status, 0, r.stderr)
+        // The three shard processes run at the same time, as a Slurm job array would run them.
+        let shardProcesses = try (0..<3).map { i -> (Process, URL) in
+            let err = work.appendingPathComponent("shard-\(i).stderr")
+            return (try CLIRunner.start(try evalArgs("pope", db: base, extra: ["--shard", "\(i)/3", "--ignore-slurm"]),
+                                        stderrFile: err), err)
+        }
+        for (p, err) in shardProcesses {
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
         }
         let merged = work.appendingPathComponent("merged.sqlite")
         let shards = (0..<3).map { work.appendingPathComponent("sharded.shard-\($0)-of-3.sqlite").path }
