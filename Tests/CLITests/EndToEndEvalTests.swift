@@ -29,22 +29,29 @@ final class EndToEndEvalTests: XCTestCase {
         return try store.runs().flatMap { try store.predictions($0.id) }
     }
 
-    /// For each benchmark: SIGKILL a running eval at a random moment, resume, and end with exactly one
+    /// For each benchmark: SIGKILL a running eval at random moments (up to three times), resume, and end with exactly one
     /// answer per item, equal to an uninterrupted run's, and stored scores equal to scoring the answers file.
     func testKillMidwayAndResumeOnEveryBenchmark() throws {
         var rng = SystemRandomNumberGenerator()
         for dataset in ["vqav2", "gqa", "mme", "textvqa", "pope", "scienceqa"] {
             let db = work.appendingPathComponent("\(dataset).sqlite")
             let items = try DatasetRegistry.load().adapter(for: dataset, dataRoot: URL(fileURLWithPath: try data())).items()
-            // Kill once a random number of answers (2 to a third of the items) is stored.
-            let target = Int.random(in: 2...max(2, items.count / 3), using: &rng)
-            let p = try CLIRunner.start(try evalArgs(dataset, db: db))
-            let deadline = Date().addingTimeInterval(120)
-            while p.isRunning && Date() < deadline && ((try? predictions(db).count) ?? 0) < target { usleep(5_000) }
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            let partial = (try? predictions(db).count) ?? 0
-            XCTAssertLessThan(partial, items.count, "\(dataset): the process must be killed before it finishes")
+            // Kill it several times, each once a further random number of answers is stored (the
+            // first after 2 to a quarter of the items), resuming in between.
+            var partial = 0
+            for round in 0..<3 {
+                let target = partial + Int.random(in: 2...max(2, items.count / 4), using: &rng)
+                guard target < items.count else { break }
+                let p = try CLIRunner.start(try evalArgs(dataset, db: db))
+                let deadline = Date().addingTimeInterval(120)
+                while p.isRunning && Date() < deadline && ((try? predictions(db).count) ?? 0) < target { usleep(5_000) }
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                let stored = (try? predictions(db).count) ?? 0
+                XCTAssertGreaterThanOrEqual(stored, partial, "\(dataset) round \(round): nothing stored is lost")
+                XCTAssertLessThan(stored, items.count, "\(dataset): the process must be killed before it finishes")
+                partial = stored
+            }
             let resumed = try CLIRunner.run(try evalArgs(dataset, db: db))
             XCTAssertEqual(resumed.status, 0, "\(dataset): \(resumed.stderr)")
 
