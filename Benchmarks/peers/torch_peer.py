@@ -76,15 +76,16 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--phases", default="sgemm,clip,prefill640,prefill128,decode,projector,prefill640_13b,decode_13b")
     ap.add_argument("--dtypes", default="auto",
-                    help="float32,bfloat16; 'auto' measures every phase in float32, and in bfloat16 the decode step "
-                         "always (memory-bound, meaningful everywhere) and the other phases only where the CPU has "
-                         "AVX512_BF16 (without it PyTorch emulates bf16 matmul many times slower than float32)")
+                    help="float32,bfloat16; 'auto' measures every phase in float32, and in bfloat16 the decode steps and "
+                         "the 128-token prefill always and the other phases only where the CPU has AVX512_BF16 "
+                         "(without it PyTorch emulates bf16 matmul several times slower than float32)")
     args = ap.parse_args()
     flags = open("/proc/cpuinfo").read() if sys.platform.startswith("linux") else ""
     has_bf16 = "avx512_bf16" in flags
     if args.dtypes == "auto":
         wanted = ["float32", "bfloat16"]
-        bf16_phases = None if has_bf16 else {"decode", "decode_13b"}
+        # Without AVX512_BF16 the bf16 prefill is emulated and slow; one small shape shows by how much.
+        bf16_phases = None if has_bf16 else {"decode", "decode_13b", "prefill128"}
     else:
         wanted = args.dtypes.split(",")
         bf16_phases = None
