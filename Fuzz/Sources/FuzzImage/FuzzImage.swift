@@ -1,0 +1,13 @@
+import Foundation
+import FuzzSupport
+import Imaging
+
+/// Any byte string must decode to an image or throw an ImagingError; libpng/libjpeg errors must come back
+/// through the setjmp shim rather than abort the process.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let decoded = try? ImageDecoder.decodeDetailed(data: fuzzInput(data, size)) else { return 0 }
+    let image = decoded.image
+    precondition(image.pixels.count == image.width * image.height * 3, "decoded buffer does not match its size")
+    return 0
+}
