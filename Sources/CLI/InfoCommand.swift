@@ -1,15 +1,24 @@
 import ArgumentParser
+import Foundation
 import Tensor
 
-/// Prints what the engine will use on this machine: CPU features and BLAS threads.
+/// Prints what the engine will use on this machine: CPU features, kernel paths and threads.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show the CPU features and BLAS threading the engine detects on this machine.")
+        abstract: "Show the CPU features, kernel paths and threading the engine uses on this machine.",
+        discussion: """
+            VISPRUNER_KERNELS=portable|avx2|avx512bf16 forces a kernel path (refused if this CPU cannot run it); \
+            VISPRUNER_KERNEL_THREADS=N sets the engine's threads; OPENBLAS_NUM_THREADS sets OpenBLAS's.
+            """)
 
     func run() throws {
+        let config = try LinearConfig.fromEnvironment()
         print("vispruner \(ToolVersion.string)")
         print("cpu: \(CPUFeatures.summary)")
+        print("kernel path: \(config.path.effective.rawValue) (supported: \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))")
+        print("bf16 dot products (reduced precision): \(KernelPath.avx512bf16.isSupported ? "yes" : "no, emulated in float32")")
+        print("engine threads: \(config.threads)")
         print("openblas threads: \(BLASThreads.count)")
     }
 }

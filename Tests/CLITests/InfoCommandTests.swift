@@ -1,0 +1,21 @@
+import TestSupport
+import XCTest
+
+/// `vispruner info` reports the kernel path the engine will run, and refuses an override it cannot honour.
+final class InfoCommandTests: XCTestCase {
+    func testInfoReportsKernelPathAndThreads() throws {
+        let r = try CLIRunner.run(["info"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("kernel path: "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("engine threads: "), r.stdout)
+
+        let forced = try CLIRunner.run(["info"], environment: ["VISPRUNER_KERNELS": "portable", "VISPRUNER_KERNEL_THREADS": "1"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stdout.contains("kernel path: portable"), forced.stdout)
+        XCTAssertTrue(forced.stdout.contains("engine threads: 1"), forced.stdout)
+
+        let bad = try CLIRunner.run(["info"], environment: ["VISPRUNER_KERNELS": "sse9"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("sse9"), bad.stderr)
+    }
+}
