@@ -56,19 +56,23 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     /// Two processes opening a new file at once may both try to create the tables; the loser's
-    /// transaction rolls back and a retry then sees the schema already applied.
+    /// transaction rolls back and a retry then sees the schema already applied. The check for a
+    /// newer schema is retried too: while the other process is creating the tables it can see
+    /// the migrations table appear and vanish again (seen as "no such table: grdb_migrations").
     private func migrate() throws {
-        // A file written by a newer tool has migrations this build does not know; writing to it
-        // could break that tool's invariants.
-        let superseded = try wrap { try queue.read { try StoreSchema.migrator.hasBeenSuperseded($0) } }
-        guard !superseded else {
-            throw StoreError(.refused, "\(path): created by a newer vispruner (unknown schema migrations); refusing to write to it")
-        }
         var lastError: Error?
-        for attempt in 0..<5 {
+        for attempt in 0..<8 {
             do {
+                // A file written by a newer tool has migrations this build does not know; writing to
+                // it could break that tool's invariants.
+                let superseded = try queue.read { try StoreSchema.migrator.hasBeenSuperseded($0) }
+                guard !superseded else {
+                    throw StoreError(.refused, "\(path): created by a newer vispruner (unknown schema migrations); refusing to write to it")
+                }
                 try StoreSchema.migrator.migrate(queue)
                 return
+            } catch let error as StoreError {
+                throw error
             } catch {
                 lastError = error
                 usleep(useconds_t(20_000 * (attempt + 1)))

@@ -102,6 +102,23 @@ final class KillDurabilityTests: XCTestCase {
         XCTAssertLessThanOrEqual(stored.count - reported.count, 1)
     }
 
+    /// Two processes creating the same new file at once both succeed (the loser of the schema race
+    /// retries; before, it could fail on the migrations table the winner was still creating).
+    func testTwoProcessesCreateOneNewDatabaseAtOnce() throws {
+        let exe = try writerURL()
+        let dir = try TempDir()
+        for round in 0..<15 {
+            let db = dir.path("new-\(round).sqlite")
+            let (a, la) = try startWriter(exe, db: db, first: 0, count: 3, delayMs: 0)
+            let (b, lb) = try startWriter(exe, db: db, first: 3, count: 3, delayMs: 0)
+            a.waitUntilExit()
+            b.waitUntilExit()
+            XCTAssertEqual(a.terminationStatus, 0, "round \(round)")
+            XCTAssertEqual(b.terminationStatus, 0, "round \(round)")
+            XCTAssertEqual(la.finish().count + lb.finish().count, 6, "round \(round)")
+        }
+    }
+
     func testTwoProcessesWriteOneDatabaseConcurrently() throws {
         let exe = try writerURL()
         let dir = try TempDir()
