@@ -40,7 +40,9 @@ def load_swift(folder):
             elif metric.startswith("Memory (resident peak)"):
                 entry["peak_mb"] = e["value"] * (1024 if e["unit"] == "G" else 1)
             else:
-                entry[metric] = e["value"]
+                # Custom metrics come scaled, with the unit naming the factor ("K" = thousands).
+                scale = {"#": 1, "K": 1e3, "M": 1e6, "G": 1e9}.get(e.get("unit", "#"), 1)
+                entry[metric] = e["value"] * scale
     return out
 
 
