@@ -1,5 +1,25 @@
 import Foundation
 
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+public typealias FuzzTestFunction = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+
+/// Runs libFuzzer's driver (same command line as libFuzzer's own `main`) on `test`.
+///
+/// Each target exports both `LLVMFuzzerTestOneInput` and `<Module>_main`, which calls this: SwiftPM sometimes
+/// renames an executable's entry point to `<Module>_main` and aliases `main` to it (so libFuzzer's `main`
+/// is never linked), and sometimes does not (with `--sanitize`, and then libFuzzer's `main` is used).
+public func runFuzzerDriver(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                            _ test: FuzzTestFunction) -> Int32 {
+    var c = argc
+    var v = argv
+    return LLVMFuzzerRunDriver(&c, &v, test)
+}
+
 /// The bytes libFuzzer hands to `LLVMFuzzerTestOneInput` (a null pointer comes with size 0).
 public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Data {
     guard let data, size > 0 else { return Data() }
