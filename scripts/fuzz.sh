@@ -73,7 +73,8 @@ fi
 bin_dir=$(cd Fuzz && swift build "${build_flags[@]}" --show-bin-path)
 
 # --- Seeds ----------------------------------------------------------------------------------------------
-# Copies files no larger than $cap bytes into corpus dir $dest.
+# Copies files no larger than $cap bytes into corpus dir $dest. libFuzzer truncates seeds longer than
+# max_len, which keeps a big fixture's header as a seed without paying for its size on every execution.
 seed_files() {
   local dest=$1 cap=$2; shift 2
   local f
@@ -90,6 +91,7 @@ shared_dirs=()
 [ -n "$shared" ] && shared_dirs=("$shared/fixtures" "$shared/datasets-samples")
 
 # Sets max_len and fills corpus dir $1 for target $2.
+seed_cap=$((2 << 20))
 seed_target() {
   local dest=$1 target=$2
   local -a files
@@ -99,9 +101,9 @@ seed_target() {
       mapfile -t files < <(find_in Tests/TensorTests/Resources "${shared_dirs[@]}" -name '*.npy' -size -64k)
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzSafetensors)
-      max_len=$((1 << 19))
+      max_len=65536
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzSafetensors demo "${shared_dirs[@]}" -name '*.safetensors')
-      seed_files "$dest" "$max_len" "${files[@]}" ;;
+      seed_files "$dest" "$seed_cap" "${files[@]}" ;;
     FuzzTorchCheckpoint)
       max_len=$((1 << 19))
       mapfile -t files < <(find_in Tests/CheckpointTests/Resources/TorchBin -name '*.bin')
@@ -111,9 +113,9 @@ seed_target() {
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzTorchPickle -type f)
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzSentencePiece)
-      max_len=$((1 << 19))
+      max_len=65536
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzSentencePiece demo "${shared_dirs[@]}" -name '*.model')
-      seed_files "$dest" "$max_len" "${files[@]}" ;;
+      seed_files "$dest" "$seed_cap" "${files[@]}" ;;
     FuzzImage)
       max_len=$((1 << 17))
       mapfile -t files < <(find_in demo "${shared_dirs[@]}" \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \) -size -128k)
