@@ -5,7 +5,7 @@
 #
 # Exit status: 0 no finding; 1 a target crashed (the reproducer path is printed) or the build failed;
 # 2 the machine lacks something fuzzing needs (toolchain runtime, linker, system library, writable temp dir).
-# Corpora and findings live under $FUZZ_WORK (default ${TMPDIR:-/tmp}/vispruner-fuzz) and grow across runs;
+# Corpora and findings live under $FUZZ_WORK (default Fuzz/.build/fuzz-work) and grow across runs;
 # seeds are copied in from the repository and /work/shared (or $FUZZ_SHARED) on every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,8 @@ if ! scripts/ensure-deps.sh; then
   environment "system libraries the package links against are missing (see above)"
 fi
 
-work=${FUZZ_WORK:-${TMPDIR:-/tmp}/vispruner-fuzz}
+# Per checkout: two checkouts fuzzing at once must not share corpora, logs or findings.
+work=${FUZZ_WORK:-$root/Fuzz/.build/fuzz-work}
 mkdir -p "$work" && touch "$work/.probe" && rm -f "$work/.probe" || environment "cannot write to $work"
 shared=${FUZZ_SHARED:-}
 if [ -z "$shared" ]; then
