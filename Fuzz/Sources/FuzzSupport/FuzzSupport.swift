@@ -26,18 +26,25 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Data {
     return Data(bytes: data, count: size)
 }
 
-/// A per-process scratch file for parsers that only take a URL; one path is reused so runs do not fill /tmp.
+/// A per-process scratch file for parsers that only take a URL; one path is reused so runs do not fill the disk.
 public final class ScratchFile {
     public let url: URL
 
     public init(name: String) {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)
+        let dir = Self.directory
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         url = dir.appendingPathComponent(name)
-        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory
-            .appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)) }
+        atexit { try? FileManager.default.removeItem(at: ScratchFile.directory) }
     }
+
+    /// Rewriting a file on every execution costs real I/O on a disk (the fuzzers sat in uninterruptible
+    /// sleep); tmpfs keeps it in memory. Falls back to the temp dir where /dev/shm is not writable.
+    static let directory: URL = {
+        let shm = "/dev/shm"
+        let base = access(shm, W_OK) == 0 ? URL(fileURLWithPath: shm, isDirectory: true)
+                                           : FileManager.default.temporaryDirectory
+        return base.appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)
+    }()
 
     /// Replaces the file's contents; a write failure is an environment problem, not a finding, so it stops the run.
     public func write(_ data: Data) -> URL {
