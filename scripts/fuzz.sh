@@ -5,7 +5,7 @@
 #
 # Exit status: 0 no finding; 1 a target crashed (the reproducer path is printed) or the build failed;
 # 2 the machine lacks something fuzzing needs (toolchain runtime, linker, system library, writable temp dir).
-# Corpora and findings live under $FUZZ_WORK (default ${TMPDIR:-/tmp}/vispruner-fuzz) and grow across runs;
+# Corpora and findings live under $FUZZ_WORK (default Fuzz/.build/fuzz-work) and grow across runs;
 # seeds are copied in from the repository and /work/shared (or $FUZZ_SHARED) on every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,8 @@ if ! scripts/ensure-deps.sh; then
   environment "system libraries the package links against are missing (see above)"
 fi
 
-work=${FUZZ_WORK:-${TMPDIR:-/tmp}/vispruner-fuzz}
+# Per checkout: two checkouts fuzzing at once must not share corpora, logs or findings.
+work=${FUZZ_WORK:-$root/Fuzz/.build/fuzz-work}
 mkdir -p "$work" && touch "$work/.probe" && rm -f "$work/.probe" || environment "cannot write to $work"
 shared=${FUZZ_SHARED:-}
 if [ -z "$shared" ]; then
@@ -55,7 +56,10 @@ if [ -z "$shared" ]; then
 fi
 
 # --- Build ----------------------------------------------------------------------------------------------
-build_flags=(-c release --sanitize=fuzzer --sanitize=address)
+# One combined -sanitize=fuzzer,address: swiftc keeps only the last -sanitize= option, so SwiftPM's
+# `--sanitize fuzzer --sanitize address` (two options) silently drops the coverage instrumentation.
+# C targets get coverage counters without libFuzzer's main (that comes with the Swift link).
+build_flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address)
 # FUZZ_JOBS limits the compile jobs (e.g. to leave a core to other work).
 [ -n "${FUZZ_JOBS:-}" ] && build_flags+=(-j "$FUZZ_JOBS")
 if [ "$build" = 1 ]; then
@@ -70,7 +74,8 @@ fi
 bin_dir=$(cd Fuzz && swift build "${build_flags[@]}" --show-bin-path)
 
 # --- Seeds ----------------------------------------------------------------------------------------------
-# Copies files no larger than $cap bytes into corpus dir $dest.
+# Copies files no larger than $cap bytes into corpus dir $dest. libFuzzer truncates seeds longer than
+# max_len, which keeps a big fixture's header as a seed without paying for its size on every execution.
 seed_files() {
   local dest=$1 cap=$2; shift 2
   local f
@@ -87,6 +92,7 @@ shared_dirs=()
 [ -n "$shared" ] && shared_dirs=("$shared/fixtures" "$shared/datasets-samples")
 
 # Sets max_len and fills corpus dir $1 for target $2.
+seed_cap=$((2 << 20))
 seed_target() {
   local dest=$1 target=$2
   local -a files
@@ -96,11 +102,11 @@ seed_target() {
       mapfile -t files < <(find_in Tests/TensorTests/Resources "${shared_dirs[@]}" -name '*.npy' -size -64k)
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzSafetensors)
-      max_len=$((1 << 20))
+      max_len=65536
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzSafetensors demo "${shared_dirs[@]}" -name '*.safetensors')
-      seed_files "$dest" "$max_len" "${files[@]}" ;;
+      seed_files "$dest" "$seed_cap" "${files[@]}" ;;
     FuzzTorchCheckpoint)
-      max_len=$((1 << 20))
+      max_len=$((1 << 19))
       mapfile -t files < <(find_in Tests/CheckpointTests/Resources/TorchBin -name '*.bin')
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzTorchPickle)
@@ -108,21 +114,35 @@ seed_target() {
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzTorchPickle -type f)
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzSentencePiece)
-      max_len=$((1 << 19))
+      max_len=65536
       mapfile -t files < <(find_in Fuzz/Seeds/FuzzSentencePiece demo "${shared_dirs[@]}" -name '*.model')
-      seed_files "$dest" "$max_len" "${files[@]}" ;;
+      seed_files "$dest" "$seed_cap" "${files[@]}" ;;
     FuzzImage)
       max_len=$((1 << 17))
       mapfile -t files < <(find_in demo "${shared_dirs[@]}" \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \) -size -128k)
       seed_files "$dest" "$max_len" "${files[@]}" ;;
     FuzzDatasetFiles)
-      # The first byte selects the reader (see FuzzDatasetFiles.swift); each file is offered to every reader.
-      max_len=$((1 << 16))
-      mapfile -t files < <(find_in datasets.json demo "${shared_dirs[@]}" \( -name '*.json' -o -name '*.jsonl' -o -name '*.txt' \) -size -60k)
-      local f s
+      # The first byte selects the reader (see FuzzDatasetFiles.swift); each sample goes to the readers meant
+      # for it. Seeds are named by content, so the demo/ copies of the shared samples collapse into one.
+      max_len=$((1 << 17))
+      mapfile -t files < <(find_in datasets.json demo "${shared_dirs[@]}" \( -name '*.json' -o -name '*.jsonl' -o -name '*.txt' \) -size -128k)
+      local f sel s mme=0
       for f in "${files[@]}"; do
-        local h; h=$(printf '%s' "$f" | md5sum | cut -c1-12)
-        for s in 0 1 2 3 4 5 6 7 8 9; do
+        case "$f" in
+          */answers/*.jsonl) sel="0 9" ;;
+          */llava_pope_test.jsonl|*/llava_mme.jsonl) sel="1 2" ;;
+          */llava_*.jsonl) sel="1" ;;
+          */coco_pope_*.json) sel="3" ;;
+          */testdev_balanced_questions.json) sel="4" ;;
+          */problems.json) sel="5" ;;
+          */pid_splits.json) sel="6" ;;
+          datasets.json|*/datasets.json) sel="7" ;;
+          */MME_Benchmark_release_version/*.txt) sel="8"; mme=$((mme + 1)); [ "$mme" -le 12 ] || continue ;;
+          */normalization/*.jsonl|*/expected/*.txt) sel="9" ;;
+          *) continue ;;
+        esac
+        local h; h=$(md5sum <"$f" | cut -c1-12)
+        for s in $sel; do
           { printf "\\x$(printf %02x "$s")"; cat "$f"; } >"$dest/seed-$h-$s"
         done
       done ;;
@@ -165,6 +185,11 @@ for target in "${targets[@]}"; do
       echo "fuzz.sh:   replay:     ASAN_OPTIONS=detect_leaks=0 $exe $f" >&2
     done
     summary+=("$target: CRASH after ${elapsed}s, ${execs:-?} execs")
+  elif grep -q "Is the code instrumented for coverage" "$log"; then
+    # Fuzzing blind is a broken build, not a pass (e.g. a -sanitize= option overridden by a later one).
+    status=1
+    echo "fuzz.sh: $target BUILD PROBLEM: libFuzzer saw no coverage; the code is not instrumented (log: $log)" >&2
+    summary+=("$target: NOT INSTRUMENTED, ${elapsed}s, ${execs:-?} execs")
   else
     summary+=("$target: ok, ${elapsed}s, ${execs:-?} execs, corpus $(find "$corpus" -type f | wc -l) files")
   fi

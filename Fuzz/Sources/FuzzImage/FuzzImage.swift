@@ -11,3 +11,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     precondition(image.pixels.count == image.width * image.height * 3, "decoded buffer does not match its size")
     return 0
 }
+
+@_cdecl("FuzzImage_main")
+public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzerDriver(argc, argv, testOneInput)
+}

@@ -13,3 +13,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = try? Npy.parse(Npy.encode(a))
     return 0
 }
+
+@_cdecl("FuzzNpy_main")
+public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzerDriver(argc, argv, testOneInput)
+}

@@ -21,3 +21,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = (tokenizer.piece(for: -1), tokenizer.piece(for: 0), tokenizer.piece(for: Int.max))
     return 0
 }
+
+@_cdecl("FuzzSentencePiece_main")
+public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzerDriver(argc, argv, testOneInput)
+}

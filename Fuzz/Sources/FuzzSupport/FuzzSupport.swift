@@ -1,23 +1,50 @@
 import Foundation
 
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+public typealias FuzzTestFunction = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+
+/// Runs libFuzzer's driver (same command line as libFuzzer's own `main`) on `test`.
+///
+/// Each target exports both `LLVMFuzzerTestOneInput` and `<Module>_main`, which calls this: SwiftPM sometimes
+/// renames an executable's entry point to `<Module>_main` and aliases `main` to it (so libFuzzer's `main`
+/// is never linked), and sometimes does not (with `--sanitize`, and then libFuzzer's `main` is used).
+public func runFuzzerDriver(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                            _ test: FuzzTestFunction) -> Int32 {
+    var c = argc
+    var v = argv
+    return LLVMFuzzerRunDriver(&c, &v, test)
+}
+
 /// The bytes libFuzzer hands to `LLVMFuzzerTestOneInput` (a null pointer comes with size 0).
 public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Data {
     guard let data, size > 0 else { return Data() }
     return Data(bytes: data, count: size)
 }
 
-/// A per-process scratch file for parsers that only take a URL; one path is reused so runs do not fill /tmp.
+/// A per-process scratch file for parsers that only take a URL; one path is reused so runs do not fill the disk.
 public final class ScratchFile {
     public let url: URL
 
     public init(name: String) {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)
+        let dir = Self.directory
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         url = dir.appendingPathComponent(name)
-        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory
-            .appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)) }
+        atexit { try? FileManager.default.removeItem(at: ScratchFile.directory) }
     }
+
+    /// Rewriting a file on every execution costs real I/O on a disk (the fuzzers sat in uninterruptible
+    /// sleep); tmpfs keeps it in memory. Falls back to the temp dir where /dev/shm is not writable.
+    static let directory: URL = {
+        let shm = "/dev/shm"
+        let base = access(shm, W_OK) == 0 ? URL(fileURLWithPath: shm, isDirectory: true)
+                                           : FileManager.default.temporaryDirectory
+        return base.appendingPathComponent("vispruner-fuzz-\(getpid())", isDirectory: true)
+    }()
 
     /// Replaces the file's contents; a write failure is an environment problem, not a finding, so it stops the run.
     public func write(_ data: Data) -> URL {

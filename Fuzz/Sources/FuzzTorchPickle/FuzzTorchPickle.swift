@@ -27,3 +27,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     withExtendedLifetime(sink) {}
     return 0
 }
+
+@_cdecl("FuzzTorchPickle_main")
+public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzerDriver(argc, argv, testOneInput)
+}
