@@ -32,7 +32,7 @@ public final class ResultsStore: @unchecked Sendable {
                 let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             }
-            queue = try DatabaseQueue(path: path, configuration: config)
+            queue = try Self.openQueue(path: path, configuration: config)
         } catch {
             throw StoreError(.io, "\(path): cannot open results database: \(error)\(Self.writeDiagnosis(path, readonly: readonly))")
         }
@@ -41,6 +41,22 @@ public final class ResultsStore: @unchecked Sendable {
             guard hasRuns else { throw StoreError(.corrupt, "\(path): not a results database (no 'runs' table)") }
         } else {
             try migrate()
+        }
+    }
+
+    /// Opens the queue, retrying while another process holds the lock: switching a new file to WAL
+    /// (`PRAGMA journal_mode = WAL`) needs an exclusive lock and SQLite does not wait for it through
+    /// the busy handler, so two processes creating one database at once could fail with "database
+    /// is locked".
+    static func openQueue(path: String, configuration: Configuration) throws -> DatabaseQueue {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabaseQueue(path: path, configuration: configuration)
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && attempt < 100 {
+                attempt += 1
+                usleep(useconds_t(Int.random(in: 5_000...50_000)))
+            }
         }
     }
 
