@@ -80,10 +80,10 @@ final class LlamaDecoder {
         for (r, id) in ids.enumerated() { embedTokens.convert((id * D)..<((id + 1) * D), into: dst + r * D) }
     }
 
-    /// Applies rotary embeddings in place to `rows` rows of `heads` heads, row r at position `start + r`.
-    /// The angles are formed as LlamaRotaryEmbedding does (position × inv_freq in float32, then
-    /// cos/sin); the rotation itself runs in the vectorised C kernel.
-    func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int, start: Int) {
+    /// cos/sin of the rotary angles for positions `start ..< start + rows`, [rows, headDim/2] each,
+    /// formed as LlamaRotaryEmbedding does (position × inv_freq in float32, then cos/sin). Computed once
+    /// per forward call: every layer and both q and k use the same angles.
+    func rotaryAngles(rows: Int, start: Int) -> (cos: Buffer, sin: Buffer) {
         let half = config.headDim / 2
         let cosBuf = Buffer(count: rows * half), sinBuf = Buffer(count: rows * half)
         let cosv = cosBuf.pointer, sinv = sinBuf.pointer, inv = invFreqBuffer.pointer
@@ -94,7 +94,7 @@ final class LlamaDecoder {
             while i < half { let f = t * inv[i]; cosv[r * half + i] = cosf(f); sinv[r * half + i] = sinf(f); i += 1 }
             r += 1
         }
-        Kernels.rope(x, rows: rows, heads: heads, headDim: config.headDim, rowStride: rowStride, cos: cosv, sin: sinv)
+        return (cosBuf, sinBuf)
     }
 
     /// Runs `rows` new positions (embeddings `input`, [rows, hidden]) through the decoder, appending
@@ -115,6 +115,7 @@ final class LlamaDecoder {
         let gate = Buffer(count: n * I), up = Buffer(count: n * I)
         h.pointer.update(from: input, count: n * D)
         let scale = 1 / Float(hd).squareRoot()
+        let angles = rotaryAngles(rows: n, start: start)
 
         for (li, layer) in layers.enumerated() {
             layer.inputNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer, x.pointer, rows: n, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
@@ -122,8 +123,9 @@ final class LlamaDecoder {
             layer.q.forward(x.pointer, rows: n, into: q.pointer, scratch: scratch)
             layer.k.forward(x.pointer, rows: n, into: kc + start * kvw, scratch: scratch)
             layer.v.forward(x.pointer, rows: n, into: vc + start * kvw, scratch: scratch)
-            rope(q.pointer, rows: n, heads: H, rowStride: qw, start: start)
-            rope(kc + start * kvw, rows: n, heads: KVH, rowStride: kvw, start: start)
+            Kernels.rope(q.pointer, rows: n, heads: H, headDim: hd, rowStride: qw, cos: angles.cos.pointer, sin: angles.sin.pointer)
+            Kernels.rope(kc + start * kvw, rows: n, heads: KVH, headDim: hd, rowStride: kvw,
+                         cos: angles.cos.pointer, sin: angles.sin.pointer)
             HeadParallelAttention.perHead(heads: H, scoresPerPart: n * total, scores: scores) { head, sp in
                 let kvHead = head / group
                 // Causal attention in blocks of query rows: a block only multiplies against the keys
