@@ -11,7 +11,10 @@ de-duplication ranking turns on differences of ~1e-7; a different torch version 
 kernels) changes them. The Swift engine's own count is printed by PipelineParityTests; this script gives
 the same figure for PyTorch itself, as the ceiling an independent float32 implementation can expect.
 
-usage: python3 Benchmarks/peers/clip_tiny_reproducibility.py [--vispruner .build/debug/vispruner]
+With --transformers it runs transformers' own CLIPVisionModel instead (install transformers==4.37.2, the
+version the reference pins and the recording used, beside torch 2.15): the reference implementation itself.
+
+usage: python3 Benchmarks/peers/clip_tiny_reproducibility.py [--vispruner .build/debug/vispruner] [--transformers]
 """
 import argparse, json, os, struct, subprocess, tempfile
 
@@ -68,10 +71,27 @@ def tower(weights, config, pixels, select_layer=-2):
     return hidden[select_layer][0, 1:].numpy(), attention[layers + select_layer].numpy()
 
 
+def transformers_tower(model, pixels, select_layer=-2):
+    """The same two arrays from transformers' CLIPVisionModel, as the reference's vision tower calls it."""
+    with torch.inference_mode():
+        out = model(pixels[None], output_hidden_states=True, output_attentions=True)
+    return out.hidden_states[select_layer][0, 1:].numpy(), out.attentions[select_layer][0, :, 0, 1:].numpy()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vispruner", default=os.path.join(HERE, "..", "..", ".build", "debug", "vispruner"))
+    ap.add_argument("--transformers", action="store_true", help="run transformers' CLIPVisionModel")
     args = ap.parse_args()
+    if args.transformers:
+        import transformers
+        from transformers import CLIPVisionModel
+        model = CLIPVisionModel.from_pretrained(os.path.join(FIXTURES, "clip-tiny"), torch_dtype=torch.float32).eval()
+        run = lambda pixels: transformers_tower(model, pixels)
+        source = f"transformers {transformers.__version__} CLIPVisionModel"
+    else:
+        run = lambda pixels: tower(weights, config, pixels)
+        source = "op-by-op tower"
     weights = read_safetensors(os.path.join(FIXTURES, "clip-tiny", "model.safetensors"))
     config = json.load(open(os.path.join(FIXTURES, "clip-tiny", "config.json")))
     cases = [json.loads(l) for l in open(os.path.join(FIXTURES, "llava15", "cases.jsonl"))]
@@ -85,7 +105,7 @@ def main():
         settings.add(key)
         if c["pixels"] not in cache:
             pixels = torch.from_numpy(np.load(os.path.join(FIXTURES, "llava15", c["pixels"])))
-            cache[c["pixels"]] = tower(weights, config, pixels)
+            cache[c["pixels"]] = run(pixels)
             recorded = np.load(os.path.join(FIXTURES, "llava15", c["features"]))
             identical += int((cache[c["pixels"]][0] == recorded).sum())
             values += recorded.size
@@ -98,7 +118,7 @@ def main():
                               "--tokens", str(c["tokens"]), "--ratio", str(c["ratio"])],
                              capture_output=True, text=True, check=True)
         matches += json.loads(out.stdout)["kept"] == c["kept"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: features max abs diff {worst:.3g} from the "
+    print(f"{source}, torch {torch.__version__}, {torch.get_num_threads()} threads: features max abs diff {worst:.3g} from the "
           f"recording, {identical}/{values} values bit-identical; kept indices equal the recording in "
           f"{matches} of {len(settings)} settings")
 

@@ -41,9 +41,10 @@ final class PipelineParityTests: XCTestCase {
             // Selection on our own features, once per image and setting (the question does not change it).
             // The tiny random tower's patch features are near-duplicates
             // (cosine ≈ 0.9996), so the de-duplication ranking turns on differences of ~1e-7 that no
-            // independent float32 implementation reproduces (PyTorch 2.13 on this machine matches 22 of
-            // the 42 LLaVA-1.5 settings: Benchmarks/peers/clip_tiny_reproducibility.py); the attention
-            // ranking does not.
+            // independent float32 implementation reproduces: the reference implementation itself
+            // (transformers 4.37.2 on torch 2.15, the recording's versions) matches 22 of the 42 LLaVA-1.5
+            // settings on this AVX2 machine (Benchmarks/peers/clip_tiny_reproducibility.py --transformers);
+            // the attention ranking does not turn on such differences.
             guard seen.insert(label).inserted else { continue }
             let own = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String, method: .vispruner,
                                                        tokens: tokens, ratio: ratio, maxNewTokens: 1))
