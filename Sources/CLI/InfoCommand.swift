@@ -9,7 +9,8 @@ struct InfoCommand: ParsableCommand {
         abstract: "Show the CPU features, kernel paths and threading the engine uses on this machine.",
         discussion: """
             VISPRUNER_KERNELS=portable|avx2|avx512bf16 forces a kernel path (refused if this CPU cannot run it); \
-            VISPRUNER_KERNEL_THREADS=N sets the engine's threads; OPENBLAS_NUM_THREADS sets OpenBLAS's.
+            VISPRUNER_KERNEL_THREADS=N sets the engine's threads; OPENBLAS_NUM_THREADS sets OpenBLAS's; \
+            VISPRUNER_PREFILL=packed|openblas picks the kernel for many rows with fp16/bf16 weights.
             """)
 
     func run() throws {
@@ -18,6 +19,7 @@ struct InfoCommand: ParsableCommand {
         print("cpu: \(CPUFeatures.summary)")
         print("kernel path: \(config.path.effective.rawValue) (supported: \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))")
         print("bf16 dot products (reduced precision): \(KernelPath.avx512bf16.isSupported ? "yes" : "no, emulated in float32")")
+        print("prefill kernel (fp16/bf16 weights, many rows): \(config.effectivePrefill.rawValue)")
         print("engine threads: \(config.threads)")
         print("openblas threads: \(BLASThreads.count)")
     }

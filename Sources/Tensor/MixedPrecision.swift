@@ -80,6 +80,7 @@ public enum KernelSelectionError: Error, CustomStringConvertible, Equatable {
     case unknownPath(String)
     case unsupportedPath(KernelPath, String)
     case badThreadCount(String)
+    case unknownPrefill(String)
 
     public var description: String {
         switch self {
@@ -90,6 +91,8 @@ public enum KernelSelectionError: Error, CustomStringConvertible, Equatable {
                 + KernelPath.supported.map(\.rawValue).joined(separator: ", ")
         case .badThreadCount(let s):
             return "VISPRUNER_KERNEL_THREADS=\(s) is not a thread count between 1 and 64"
+        case .unknownPrefill(let s):
+            return "VISPRUNER_PREFILL=\(s) is not one of \(PrefillKernel.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }
@@ -112,6 +115,20 @@ public enum LinearThreading: Sendable, Equatable {
     case dispatch
 }
 
+/// How `linear` multiplies many activation rows by weights stored in fp16/bf16.
+public enum PrefillKernel: String, Sendable, Equatable, CaseIterable {
+    /// Our packed GEMM (AVX2+FMA+F16C): W is widened inside the packing step, block by block.
+    /// The default where the CPU has AVX2 (see Benchmarks/README.md for the measurements).
+    case packed
+    /// Widen `panelRows` rows of W into a float32 panel and multiply it with OpenBLAS sgemm.
+    case openblas
+
+    /// The kernel that runs for a request: `packed` needs AVX2 (and a non-portable kernel path).
+    func effective(path: KernelPath) -> PrefillKernel {
+        self == .packed && path.effective >= .avx2 && ck_packed_gemm_supported() != 0 ? .packed : .openblas
+    }
+}
+
 /// Tuning and dispatch choices for `linear`. `LinearConfig.default` reads the environment once.
 public struct LinearConfig: Sendable, Equatable {
     /// Kernel variant (an unsupported request falls back to the next lower supported path).
@@ -122,24 +139,32 @@ public struct LinearConfig: Sendable, Equatable {
     public var precision: LinearPrecision
     /// Up to this many activation rows use the streaming kernel; more use widened panels + sgemm.
     public var streamingMaxRows: Int
-    /// W rows widened per sgemm panel in the prefill path.
+    /// W rows widened per sgemm panel in the `openblas` prefill path.
     public var panelRows: Int
+    /// Kernel for more than `streamingMaxRows` rows with fp16/bf16 weights (float32 weights always
+    /// go to OpenBLAS sgemm directly).
+    public var prefill: PrefillKernel
 
     public init(path: KernelPath = .best, threads: Int = LinearConfig.availableCores, threading: LinearThreading = .pool,
-                precision: LinearPrecision = .float32, streamingMaxRows: Int = 8, panelRows: Int = 128) {
+                precision: LinearPrecision = .float32, streamingMaxRows: Int = 8, panelRows: Int = 128,
+                prefill: PrefillKernel = .packed) {
         self.path = path
         self.threads = max(1, min(threads, 64))
         self.threading = threading
         self.precision = precision
         self.streamingMaxRows = max(0, streamingMaxRows)
         self.panelRows = max(1, panelRows)
+        self.prefill = prefill
     }
+
+    /// The prefill kernel that actually runs on this CPU.
+    public var effectivePrefill: PrefillKernel { prefill.effective(path: path) }
 
     /// Cores this process may use (its CPU affinity mask).
     public static var availableCores: Int { Int(ck_available_cores()) }
 
-    /// Reads `VISPRUNER_KERNELS` and `VISPRUNER_KERNEL_THREADS` from `environment`, rejecting
-    /// unknown or unsupported values.
+    /// Reads `VISPRUNER_KERNELS`, `VISPRUNER_KERNEL_THREADS` and `VISPRUNER_PREFILL` from
+    /// `environment`, rejecting unknown or unsupported values.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> LinearConfig {
         var config = LinearConfig()
@@ -147,6 +172,10 @@ public struct LinearConfig: Sendable, Equatable {
         if let t = environment["VISPRUNER_KERNEL_THREADS"]?.trimmingCharacters(in: .whitespaces), !t.isEmpty {
             guard let n = Int(t), (1...64).contains(n) else { throw KernelSelectionError.badThreadCount(t) }
             config.threads = n
+        }
+        if let p = environment["VISPRUNER_PREFILL"]?.trimmingCharacters(in: .whitespaces), !p.isEmpty {
+            guard let kernel = PrefillKernel(rawValue: p.lowercased()) else { throw KernelSelectionError.unknownPrefill(p) }
+            config.prefill = kernel
         }
         return config
     }
@@ -247,8 +276,8 @@ public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType
             runStreaming(&args, config)
             return
         }
-        // The rounded copy lives after any weight panel in the same float buffer.
-        let panel = m > config.streamingMaxRows && dtype != .float32 ? config.panelRows * inFeatures : 0
+        // The rounded copy lives after the prefill path's own scratch in the same float buffer.
+        let panel = m > config.streamingMaxRows ? prefillScratchFloats(m, inFeatures, dtype, config) : 0
         let base = scratch.floatBuffer(panel + m * inFeatures) + panel
         ck_round_to_bf16(x.base, x.rowStride, base, inFeatures, m, inFeatures)
         input = MatrixView(base: base, rows: m, cols: inFeatures)
@@ -294,7 +323,14 @@ private struct UnsafeSendable: @unchecked Sendable {
     init(_ p: UnsafePointer<ck_linear_args>) { pointer = p }
 }
 
-/// The prefill path: widen W panel by panel and let OpenBLAS multiply each panel.
+/// Floats of scratch the prefill path uses at the start of the scratch buffer.
+private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig) -> Int {
+    if dtype == .float32 || inFeatures == 0 { return 0 }
+    return config.effectivePrefill == .packed ? Int(ck_packed_gemm_scratch_floats(m, inFeatures))
+        : min(config.panelRows, Int.max / max(inFeatures, 1)) * inFeatures
+}
+
+/// The prefill path: the packed GEMM, or W widened panel by panel for OpenBLAS.
 private func panelLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int,
                          inFeatures: Int, bias: UnsafePointer<Float>?, into y: MatrixView,
                          scratch: inout LinearScratch, config: LinearConfig) {
@@ -307,6 +343,10 @@ private func panelLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: Weigh
         let w = MatrixView(base: UnsafeMutablePointer(mutating: weight.assumingMemoryBound(to: Float.self)),
                            rows: outFeatures, cols: inFeatures)
         sgemm(x, .none, w, .transposed, into: y)
+    } else if config.effectivePrefill == .packed {
+        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config))
+        ck_packed_gemm(dtype.ck, x.base, x.rowStride, m, inFeatures, weight, outFeatures, y.base, y.rowStride, packed,
+                       Int32(config.threads))
     } else {
         let panelRows = min(config.panelRows, outFeatures)
         let panel = scratch.floatBuffer(panelRows * inFeatures)

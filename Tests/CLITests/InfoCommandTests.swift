@@ -14,6 +14,13 @@ final class InfoCommandTests: XCTestCase {
         XCTAssertTrue(forced.stdout.contains("kernel path: portable"), forced.stdout)
         XCTAssertTrue(forced.stdout.contains("engine threads: 1"), forced.stdout)
 
+        XCTAssertTrue(forced.stdout.contains("prefill kernel (fp16/bf16 weights, many rows): openblas"), forced.stdout)
+        let openblas = try CLIRunner.run(["info"], environment: ["VISPRUNER_PREFILL": "openblas"])
+        XCTAssertTrue(openblas.stdout.contains("many rows): openblas"), openblas.stdout)
+        let badPrefill = try CLIRunner.run(["info"], environment: ["VISPRUNER_PREFILL": "mkl"])
+        XCTAssertNotEqual(badPrefill.status, 0)
+        XCTAssertTrue(badPrefill.stderr.contains("VISPRUNER_PREFILL=mkl"), badPrefill.stderr)
+
         let bad = try CLIRunner.run(["info"], environment: ["VISPRUNER_KERNELS": "sse9"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("sse9"), bad.stderr)

@@ -170,10 +170,12 @@ final class MixedPrecisionTests: XCTestCase {
                 for b in [nil, bias] {
                     let ref = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: b, roundX: false)
                     for threads in [1, 2] {
-                        let config = LinearConfig(threads: threads, streamingMaxRows: 0, panelRows: 16)
-                        check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: b, config: config,
-                              scratch: &scratch, label: "panel \(dtype) m=\(m) t=\(threads) bias=\(b != nil)",
-                              ref: ref, x: x)
+                        for prefill in PrefillKernel.allCases {
+                            let config = LinearConfig(threads: threads, streamingMaxRows: 0, panelRows: 16, prefill: prefill)
+                            check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: b, config: config,
+                                  scratch: &scratch,
+                                  label: "\(prefill) \(dtype) m=\(m) t=\(threads) bias=\(b != nil)", ref: ref, x: x)
+                        }
                     }
                 }
             }
@@ -189,8 +191,42 @@ final class MixedPrecisionTests: XCTestCase {
             let x = randoms(m * inF, seed: 18)
             let ref = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: nil, roundX: false)
             check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: nil,
-                  config: LinearConfig(threads: 2, streamingMaxRows: 4, panelRows: 64), scratch: &scratch,
-                  label: "widen \(dtype)", ref: ref, x: x)
+                  config: LinearConfig(threads: 2, streamingMaxRows: 4, panelRows: 64, prefill: .openblas),
+                  scratch: &scratch, label: "widen \(dtype)", ref: ref, x: x)
+        }
+    }
+
+    func testPackedGEMMAcrossBlockBoundaries() throws {
+        try XCTSkipUnless(PrefillKernel.packed.effective(path: .best) == .packed, "packed GEMM needs AVX2+FMA+F16C")
+        // in > 256 crosses K blocks (with a remainder that is not a multiple of 8); out > 192 crosses
+        // column blocks and ends in a partial 16-wide sliver; rows not a multiple of 6; a large enough
+        // problem for both pool threads to take columns.
+        var scratch = LinearScratch()
+        for (out, inF, m) in [(401, 520, 13), (200, 300, 6), (16, 8, 7), (3, 1, 9), (257, 777, 31)] {
+            for dtype in [WeightDType.float16, .bfloat16, .float32] {
+                let w = makeWeights(dtype, out: out, inF: inF, seed: UInt64(out + inF))
+                let x = randoms(m * inF, seed: UInt64(m * 7 + out))
+                let bias = randoms(out, seed: 99)
+                let ref = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: bias, roundX: false)
+                for threads in [1, 2] {
+                    // float32 weights take sgemm directly; the packed kernel still runs when asked to
+                    // through the C entry point below.
+                    check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias,
+                          config: LinearConfig(threads: threads, streamingMaxRows: 0, prefill: .packed),
+                          scratch: &scratch, label: "packed \(dtype) \(m)x\(inF)x\(out) t=\(threads)", ref: ref, x: x)
+                }
+                if dtype == .float32 {
+                    var y = [Float](repeating: .nan, count: m * out)
+                    var packed = [Float](repeating: 0, count: Int(ck_packed_gemm_scratch_floats(m, inF)))
+                    w.bytes.withUnsafeBytes { wp in
+                        ck_packed_gemm(Int32(CK_DT_F32), x, inF, m, inF, wp.baseAddress!, out, &y, out, &packed, 2)
+                    }
+                    let noBias = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: nil, roundX: false)
+                    for i in 0..<y.count {
+                        XCTAssertLessThanOrEqual(abs(Double(y[i]) - noBias.y[i]), 1e-5 * noBias.scale[i] + 1e-30, "f32 \(i)")
+                    }
+                }
+            }
         }
     }
 
@@ -206,11 +242,14 @@ final class MixedPrecisionTests: XCTestCase {
                 let ref = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: bias, roundX: true)
                 for path in pathsHere {
                     for streamingMax in [64, 0] {
-                        let config = LinearConfig(path: path, threads: 2, precision: .bfloat16Activations,
-                                                  streamingMaxRows: streamingMax, panelRows: 16)
-                        check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias, config: config,
-                              scratch: &scratch, label: "bf16-act \(dtype) \(path) m=\(m) stream<=\(streamingMax)",
-                              ref: ref, x: x)
+                        for prefill in PrefillKernel.allCases where streamingMax == 0 || prefill == .packed {
+                            let config = LinearConfig(path: path, threads: 2, precision: .bfloat16Activations,
+                                                      streamingMaxRows: streamingMax, panelRows: 16, prefill: prefill)
+                            check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias, config: config,
+                                  scratch: &scratch,
+                                  label: "bf16-act \(dtype) \(path) m=\(m) stream<=\(streamingMax) \(prefill)",
+                                  ref: ref, x: x)
+                        }
                     }
                 }
                 // The reduced mode must actually differ from float32 activations somewhere,
@@ -281,6 +320,13 @@ final class MixedPrecisionTests: XCTestCase {
         for bad in ["0", "x", "65", "-1"] {
             XCTAssertThrowsError(try LinearConfig.fromEnvironment(["VISPRUNER_KERNEL_THREADS": bad]))
         }
+        XCTAssertEqual(d.prefill, .packed)
+        XCTAssertEqual(try LinearConfig.fromEnvironment(["VISPRUNER_PREFILL": "OpenBLAS"]).prefill, .openblas)
+        XCTAssertThrowsError(try LinearConfig.fromEnvironment(["VISPRUNER_PREFILL": "mkl"])) { error in
+            XCTAssertEqual(error as? KernelSelectionError, .unknownPrefill("mkl"))
+        }
+        // The portable kernel path never runs the AVX2 GEMM.
+        XCTAssertEqual(PrefillKernel.packed.effective(path: .portable), .openblas)
         if !KernelPath.avx512bf16.isSupported {
             XCTAssertThrowsError(try LinearConfig.fromEnvironment(["VISPRUNER_KERNELS": "avx512bf16"]))
         }

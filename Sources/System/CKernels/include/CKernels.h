@@ -84,6 +84,14 @@ void ck_widen_rows(int dtype, const void *w, size_t in, size_t rows, float *dst,
 void ck_round_to_bf16(const float *src, size_t src_stride, float *dst, size_t dst_stride, size_t rows, size_t n);
 void ck_pack_bf16(const float *src, size_t src_stride, uint16_t *dst, size_t dst_stride, size_t rows, size_t n);
 
+// Prefill GEMM for stored fp16/bf16/f32 weights (packed_gemm.c, AVX2+FMA+F16C):
+// c[r*ldc + o] = sum_j a[r*lda + j] * W[o*k + j] for r < m, o < n, W row-major [n, k] in `dtype`.
+// `scratch` must hold ck_packed_gemm_scratch_floats(m, k) floats. Call only when supported.
+int ck_packed_gemm_supported(void);
+size_t ck_packed_gemm_scratch_floats(size_t m, size_t k);
+void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
+                    size_t ldc, float *scratch, int threads);
+
 // Persistent pool: runs fn(ctx, i, n) for i < n with the caller taking i = 0; returns n used.
 // Re-entrant or concurrent calls run inline on the calling thread.
 typedef void (*ck_task_fn)(void *ctx, size_t part, size_t parts);

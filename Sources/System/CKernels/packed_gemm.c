@@ -1,0 +1,218 @@
+// Prefill GEMM for weights stored in fp16/bf16: C[m × n] = A[m × k] · Wᵀ, W row-major [n × k].
+//
+// Why not widen W into a float32 panel and call OpenBLAS: with few activation rows (a pruned prompt
+// is ~130 rows) the separate widening pass and OpenBLAS's own repacking of that panel cost as much
+// as a third of the layer's time. Here the widening happens inside the packing every GEMM does
+// anyway: W is read once per K block in its stored precision, converted and transposed into a
+// cache-resident block (KC × NC floats), and a 6×16 register-blocked FMA kernel multiplies it.
+// Sums run over k in order within each 256-wide K block (as a BLAS microkernel does), so results
+// differ from sgemm only by rounding.
+#include "CKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MR 6
+#define NR 16
+#define KC 256
+#define NC 192
+
+int ck_packed_gemm_supported(void) { return ck_linear_path_supported(CK_PATH_AVX2); }
+
+size_t ck_packed_gemm_scratch_floats(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define T __attribute__((target("avx2,fma,f16c")))
+
+// A packed per K block p (offset p·mpad): slivers of MR rows, each [kl][MR]; rows past m are zero.
+static void pack_a(const float *a, size_t lda, size_t m, size_t k, float *dst) {
+    size_t mpad = (m + MR - 1) / MR * MR;
+    for (size_t p0 = 0; p0 < k; p0 += KC) {
+        size_t kl = k - p0 < KC ? k - p0 : KC;
+        float *block = dst + p0 * mpad;
+        for (size_t s = 0; s < mpad; s += MR) {
+            float *o = block + s * kl;
+            for (size_t r = 0; r < MR; r++) {
+                const float *src = s + r < m ? a + (s + r) * lda + p0 : NULL;
+                for (size_t kk = 0; kk < kl; kk++) o[kk * MR + r] = src ? src[kk] : 0.0f;
+            }
+        }
+    }
+}
+
+T static inline __m256 load8(int dt, const void *w, size_t i) {
+    if (dt == CK_DT_F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+    if (dt == CK_DT_BF16)
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i))), 16));
+    return _mm256_loadu_ps((const float *)w + i);
+}
+
+T static inline float load1(int dt, const void *w, size_t i) {
+    if (dt == CK_DT_F16) return _cvtsh_ss(((const uint16_t *)w)[i]);
+    if (dt == CK_DT_BF16) {
+        uint32_t u = (uint32_t)((const uint16_t *)w)[i] << 16;
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    return ((const float *)w)[i];
+}
+
+T static inline void transpose8(__m256 *r) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// W rows [j0, j0 + nl) × columns [p0, p0 + kl), widened, as slivers of NR rows each [kl][NR]
+// (rows past nl are zero). Full slivers go 8×8 blocks at a time through a register transpose.
+T static void pack_b(int dt, const void *w, size_t k, size_t j0, size_t nl, size_t p0, size_t kl, float *dst) {
+    for (size_t s = 0; s < nl; s += NR) {
+        float *o = dst + s * kl;
+        size_t rows = nl - s < NR ? nl - s : NR;
+        size_t kk = 0;
+        if (rows == NR) {
+            for (; kk + 8 <= kl; kk += 8) {
+                for (size_t h = 0; h < 2; h++) {
+                    __m256 r[8];
+                    for (int i = 0; i < 8; i++) r[i] = load8(dt, w, (j0 + s + h * 8 + i) * k + p0 + kk);
+                    transpose8(r);
+                    for (int i = 0; i < 8; i++) _mm256_store_ps(o + (kk + i) * NR + h * 8, r[i]);
+                }
+            }
+        }
+        for (; kk < kl; kk++)
+            for (size_t i = 0; i < NR; i++) o[kk * NR + i] = i < rows ? load1(dt, w, (j0 + s + i) * k + p0 + kk) : 0.0f;
+    }
+}
+
+// c[mr × nr] (+)= a-sliver · b-sliver over kl steps; `add` accumulates onto c (later K blocks).
+T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, size_t ldc, int add, size_t mr,
+                          size_t nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (size_t kk = 0; kk < kl; kk++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+        c00 = _mm256_fmadd_ps(a0, b0, c00);
+        c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c10 = _mm256_fmadd_ps(a1, b0, c10);
+        c11 = _mm256_fmadd_ps(a1, b1, c11);
+        a0 = _mm256_broadcast_ss(a + 2);
+        a1 = _mm256_broadcast_ss(a + 3);
+        c20 = _mm256_fmadd_ps(a0, b0, c20);
+        c21 = _mm256_fmadd_ps(a0, b1, c21);
+        c30 = _mm256_fmadd_ps(a1, b0, c30);
+        c31 = _mm256_fmadd_ps(a1, b1, c31);
+        a0 = _mm256_broadcast_ss(a + 4);
+        a1 = _mm256_broadcast_ss(a + 5);
+        c40 = _mm256_fmadd_ps(a0, b0, c40);
+        c41 = _mm256_fmadd_ps(a0, b1, c41);
+        c50 = _mm256_fmadd_ps(a1, b0, c50);
+        c51 = _mm256_fmadd_ps(a1, b1, c51);
+        a += MR;
+        b += NR;
+    }
+    __m256 acc[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    if (mr == MR && nr == NR) {
+        for (int r = 0; r < MR; r++) {
+            float *row = c + r * ldc;
+            __m256 v0 = acc[2 * r], v1 = acc[2 * r + 1];
+            if (add) {
+                v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
+                v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
+            }
+            _mm256_storeu_ps(row, v0);
+            _mm256_storeu_ps(row + 8, v1);
+        }
+        return;
+    }
+    float tile[MR * NR] __attribute__((aligned(32)));
+    for (int r = 0; r < MR; r++) {
+        _mm256_store_ps(tile + r * NR, acc[2 * r]);
+        _mm256_store_ps(tile + r * NR + 8, acc[2 * r + 1]);
+    }
+    for (size_t r = 0; r < mr; r++)
+        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (add ? c[r * ldc + j] : 0.0f) + tile[r * NR + j];
+}
+
+typedef struct {
+    int dtype;
+    const float *apack;
+    size_t m, k, n;
+    const void *w;
+    float *c;
+    size_t ldc;
+} gemm_job;
+
+// Output columns [j0, j1): per NC-wide block and KC-deep slice, pack W once, then sweep all rows.
+T static void gemm_columns(const gemm_job *g, size_t j0, size_t j1, float *bpack) {
+    size_t mpad = (g->m + MR - 1) / MR * MR;
+    for (size_t jc = j0; jc < j1; jc += NC) {
+        size_t nl = j1 - jc < NC ? j1 - jc : NC;
+        for (size_t p0 = 0; p0 < g->k; p0 += KC) {
+            size_t kl = g->k - p0 < KC ? g->k - p0 : KC;
+            pack_b(g->dtype, g->w, g->k, jc, nl, p0, kl, bpack);
+            const float *ablock = g->apack + p0 * mpad;
+            for (size_t jr = 0; jr < nl; jr += NR) {
+                size_t nr = nl - jr < NR ? nl - jr : NR;
+                for (size_t ir = 0; ir < g->m; ir += MR) {
+                    size_t mr = g->m - ir < MR ? g->m - ir : MR;
+                    kernel_6x16(kl, ablock + ir * kl, bpack + jr * kl, g->c + ir * g->ldc + jc + jr, g->ldc, p0 > 0,
+                                mr, nr);
+                }
+            }
+        }
+    }
+}
+
+// Threads split the output columns in whole slivers; each packs its own W blocks.
+static void gemm_part(void *ctx, size_t part, size_t parts) {
+    const gemm_job *g = ctx;
+    size_t slivers = (g->n + NR - 1) / NR;
+    size_t s0 = slivers * part / parts, s1 = slivers * (part + 1) / parts;
+    size_t j0 = s0 * NR, j1 = s1 * NR < g->n ? s1 * NR : g->n;
+    if (j0 >= j1) return;
+    float *bpack = aligned_alloc(64, KC * NC * sizeof(float));
+    if (!bpack) abort();  // 192 KiB: failing here means the process is out of memory anyway
+    gemm_columns(g, j0, j1, bpack);
+    free(bpack);
+}
+
+void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
+                    size_t ldc, float *scratch, int threads) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (size_t r = 0; r < m; r++) memset(c + r * ldc, 0, n * sizeof(float));
+        return;
+    }
+    pack_a(a, lda, m, k, scratch);
+    gemm_job g = {dtype, scratch, m, k, n, w, c, ldc};
+    size_t slivers = (n + NR - 1) / NR;
+    size_t parts = threads < 1 ? 1 : (size_t)threads;
+    if (parts > slivers) parts = slivers;
+    // Below ~1 MFLOP per thread the pool hand-off costs more than it saves.
+    if ((double)m * (double)n * (double)k < 1e6 * (double)parts) parts = 1;
+    ck_pool_run((int)parts, gemm_part, &g);
+}
+#else
+void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
+                    size_t ldc, float *scratch, int threads) {
+    (void)dtype; (void)a; (void)lda; (void)m; (void)k; (void)w; (void)n; (void)c; (void)ldc; (void)scratch; (void)threads;
+    abort();  // callers check ck_packed_gemm_supported() first
+}
+#endif
