@@ -15,6 +15,9 @@
 #define NR 16
 #define KC 256
 #define NC 192
+// Rows of A swept per W block: 120 × KC floats (120 KiB) stay in L2 beside the packed W block
+// (KC × NC, 192 KiB), so the kernel's A slivers never come from L3.
+#define MC 120
 
 int ck_packed_gemm_supported(void) { return ck_linear_path_supported(CK_PATH_AVX2); }
 
@@ -100,54 +103,64 @@ T static void pack_b(int dt, const void *w, size_t k, size_t j0, size_t nl, size
     }
 }
 
+// Stores (or adds) one 16-wide row of the 6×16 accumulator tile.
+#define STORE_ROW(r, lo, hi)                                                             \
+    do {                                                                                 \
+        float *row_ = out + (r) * ldo;                                                   \
+        __m256 v0_ = (lo), v1_ = (hi);                                                   \
+        if (add) {                                                                       \
+            v0_ = _mm256_add_ps(_mm256_loadu_ps(row_), v0_);                             \
+            v1_ = _mm256_add_ps(_mm256_loadu_ps(row_ + 8), v1_);                         \
+        }                                                                                \
+        _mm256_storeu_ps(row_, v0_);                                                     \
+        _mm256_storeu_ps(row_ + 8, v1_);                                                 \
+    } while (0)
+
 // c[mr × nr] (+)= a-sliver · b-sliver over kl steps; `add` accumulates onto c (later K blocks).
+// Twelve named accumulators and six separate broadcasts: written any other way (an accumulator
+// array, reused broadcast registers) clang shuffled and spilled registers in the loop and the
+// kernel ran at half speed.
 T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, size_t ldc, int add, size_t mr,
                           size_t nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (size_t kk = 0; kk < kl; kk++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        const __m256 a0 = _mm256_broadcast_ss(a + 0);
         c00 = _mm256_fmadd_ps(a0, b0, c00);
         c01 = _mm256_fmadd_ps(a0, b1, c01);
+        const __m256 a1 = _mm256_broadcast_ss(a + 1);
         c10 = _mm256_fmadd_ps(a1, b0, c10);
         c11 = _mm256_fmadd_ps(a1, b1, c11);
-        a0 = _mm256_broadcast_ss(a + 2);
-        a1 = _mm256_broadcast_ss(a + 3);
-        c20 = _mm256_fmadd_ps(a0, b0, c20);
-        c21 = _mm256_fmadd_ps(a0, b1, c21);
-        c30 = _mm256_fmadd_ps(a1, b0, c30);
-        c31 = _mm256_fmadd_ps(a1, b1, c31);
-        a0 = _mm256_broadcast_ss(a + 4);
-        a1 = _mm256_broadcast_ss(a + 5);
-        c40 = _mm256_fmadd_ps(a0, b0, c40);
-        c41 = _mm256_fmadd_ps(a0, b1, c41);
-        c50 = _mm256_fmadd_ps(a1, b0, c50);
-        c51 = _mm256_fmadd_ps(a1, b1, c51);
+        const __m256 a2 = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a2, b0, c20);
+        c21 = _mm256_fmadd_ps(a2, b1, c21);
+        const __m256 a3 = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a3, b0, c30);
+        c31 = _mm256_fmadd_ps(a3, b1, c31);
+        const __m256 a4 = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a4, b0, c40);
+        c41 = _mm256_fmadd_ps(a4, b1, c41);
+        const __m256 a5 = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a5, b0, c50);
+        c51 = _mm256_fmadd_ps(a5, b1, c51);
         a += MR;
         b += NR;
     }
-    __m256 acc[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-    if (mr == MR && nr == NR) {
-        for (int r = 0; r < MR; r++) {
-            float *row = c + r * ldc;
-            __m256 v0 = acc[2 * r], v1 = acc[2 * r + 1];
-            if (add) {
-                v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
-                v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
-            }
-            _mm256_storeu_ps(row, v0);
-            _mm256_storeu_ps(row + 8, v1);
-        }
-        return;
-    }
     float tile[MR * NR] __attribute__((aligned(32)));
-    for (int r = 0; r < MR; r++) {
-        _mm256_store_ps(tile + r * NR, acc[2 * r]);
-        _mm256_store_ps(tile + r * NR + 8, acc[2 * r + 1]);
-    }
+    const int full = mr == MR && nr == NR, accumulate = add;
+    float *out = full ? c : tile;
+    const size_t ldo = full ? ldc : NR;
+    if (!full) add = 0;  // the tile is scratch; the edge copy below accumulates
+    STORE_ROW(0, c00, c01);
+    STORE_ROW(1, c10, c11);
+    STORE_ROW(2, c20, c21);
+    STORE_ROW(3, c30, c31);
+    STORE_ROW(4, c40, c41);
+    STORE_ROW(5, c50, c51);
+    if (full) return;
     for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (add ? c[r * ldc + j] : 0.0f) + tile[r * NR + j];
+        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + tile[r * NR + j];
 }
 
 typedef struct {
@@ -168,12 +181,15 @@ T static void gemm_columns(const gemm_job *g, size_t j0, size_t j1, float *bpack
             size_t kl = g->k - p0 < KC ? g->k - p0 : KC;
             pack_b(g->dtype, g->w, g->k, jc, nl, p0, kl, bpack);
             const float *ablock = g->apack + p0 * mpad;
-            for (size_t jr = 0; jr < nl; jr += NR) {
-                size_t nr = nl - jr < NR ? nl - jr : NR;
-                for (size_t ir = 0; ir < g->m; ir += MR) {
-                    size_t mr = g->m - ir < MR ? g->m - ir : MR;
-                    kernel_6x16(kl, ablock + ir * kl, bpack + jr * kl, g->c + ir * g->ldc + jc + jr, g->ldc, p0 > 0,
-                                mr, nr);
+            for (size_t ic = 0; ic < g->m; ic += MC) {
+                size_t ie = g->m - ic < MC ? g->m : ic + MC;
+                for (size_t jr = 0; jr < nl; jr += NR) {
+                    size_t nr = nl - jr < NR ? nl - jr : NR;
+                    for (size_t ir = ic; ir < ie; ir += MR) {
+                        size_t mr = g->m - ir < MR ? g->m - ir : MR;
+                        kernel_6x16(kl, ablock + ir * kl, bpack + jr * kl, g->c + ir * g->ldc + jc + jr, g->ldc,
+                                    p0 > 0, mr, nr);
+                    }
                 }
             }
         }
