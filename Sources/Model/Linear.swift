@@ -5,15 +5,17 @@ import Tensor
 /// How linear layers obtain their weights from the stored (usually fp16) tensors.
 public enum WeightMode: Sendable, Equatable {
     /// Keep W mapped in its stored precision. Few activation rows (decoding) stream W through a
-    /// kernel that widens it in registers; many rows (prefill, vision) widen `rows` rows of W at a
-    /// time into a reused scratch panel that OpenBLAS multiplies. This is the path for real-size models.
+    /// kernel that widens it in registers; many rows (prefill, vision) go through the packed GEMM,
+    /// which widens W block by block while packing it (or, with `VISPRUNER_PREFILL=openblas` or
+    /// without AVX2, widen `rows` rows of W at a time into a scratch panel that OpenBLAS multiplies).
+    /// This is the path for real-size models.
     case panels(rows: Int)
     /// Widen every weight once at load and keep the float32 copy (only sensible for tiny models).
     case widened
 
-    /// Panels of 512 rows: 8 MiB of scratch for a 4096-wide layer. OpenBLAS repacks the activations
-    /// once per panel, so narrow panels spend much of prefill copying (128-row panels ran prefill
-    /// at about half the sgemm peak).
+    /// Panels of 512 rows for the OpenBLAS path: 8 MiB of scratch for a 4096-wide layer. OpenBLAS
+    /// repacks the activations once per panel, so narrow panels spend much of prefill copying
+    /// (128-row panels ran prefill at about half the sgemm peak).
     public static let `default` = WeightMode.panels(rows: 512)
 }
 

@@ -116,6 +116,14 @@ T static void pack_b(int dt, const void *w, size_t k, size_t j0, size_t nl, size
         _mm256_storeu_ps(row_ + 8, v1_);                                                 \
     } while (0)
 
+// One k step of one accumulator row: a[r] broadcast times the two halves of the B row.
+#define FMA_ROW(r, lo, hi)                                      \
+    do {                                                        \
+        const __m256 ar_ = _mm256_broadcast_ss(a + (r));        \
+        lo = _mm256_fmadd_ps(ar_, b0, lo);                      \
+        hi = _mm256_fmadd_ps(ar_, b1, hi);                      \
+    } while (0)
+
 // c[mr × nr] (+)= a-sliver · b-sliver over kl steps; `add` accumulates onto c (later K blocks).
 // Twelve named accumulators and six separate broadcasts: written any other way (an accumulator
 // array, reused broadcast registers) clang shuffled and spilled registers in the loop and the
@@ -126,24 +134,12 @@ T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, s
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (size_t kk = 0; kk < kl; kk++) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        const __m256 a0 = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(a0, b0, c00);
-        c01 = _mm256_fmadd_ps(a0, b1, c01);
-        const __m256 a1 = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(a1, b0, c10);
-        c11 = _mm256_fmadd_ps(a1, b1, c11);
-        const __m256 a2 = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(a2, b0, c20);
-        c21 = _mm256_fmadd_ps(a2, b1, c21);
-        const __m256 a3 = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(a3, b0, c30);
-        c31 = _mm256_fmadd_ps(a3, b1, c31);
-        const __m256 a4 = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(a4, b0, c40);
-        c41 = _mm256_fmadd_ps(a4, b1, c41);
-        const __m256 a5 = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(a5, b0, c50);
-        c51 = _mm256_fmadd_ps(a5, b1, c51);
+        FMA_ROW(0, c00, c01);
+        FMA_ROW(1, c10, c11);
+        FMA_ROW(2, c20, c21);
+        FMA_ROW(3, c30, c31);
+        FMA_ROW(4, c40, c41);
+        FMA_ROW(5, c50, c51);
         a += MR;
         b += NR;
     }
