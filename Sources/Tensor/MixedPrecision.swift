@@ -125,7 +125,7 @@ public enum PrefillKernel: String, Sendable, Equatable, CaseIterable {
 
     /// The kernel that runs for a request: `packed` needs AVX2 (and a non-portable kernel path).
     func effective(path: KernelPath) -> PrefillKernel {
-        self == .packed && path.effective >= .avx2 && ck_packed_gemm_supported() != 0 ? .packed : .openblas
+        self == .packed && path.effective >= .avx2 ? .packed : .openblas
     }
 }
 
@@ -326,8 +326,8 @@ private struct UnsafeSendable: @unchecked Sendable {
 /// Floats of scratch the prefill path uses at the start of the scratch buffer.
 private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig) -> Int {
     if dtype == .float32 || inFeatures == 0 { return 0 }
-    return config.effectivePrefill == .packed ? Int(ck_packed_gemm_scratch_floats(m, inFeatures))
-        : min(config.panelRows, Int.max / max(inFeatures, 1)) * inFeatures
+    return config.effectivePrefill == .packed
+        ? Int(ck_packed_gemm_scratch_floats(m, inFeatures, Int32(config.threads))) : config.panelRows * inFeatures
 }
 
 /// The prefill path: the packed GEMM, or W widened panel by panel for OpenBLAS.

@@ -217,7 +217,7 @@ final class MixedPrecisionTests: XCTestCase {
                 }
                 if dtype == .float32 {
                     var y = [Float](repeating: .nan, count: m * out)
-                    var packed = [Float](repeating: 0, count: Int(ck_packed_gemm_scratch_floats(m, inF)))
+                    var packed = [Float](repeating: 0, count: Int(ck_packed_gemm_scratch_floats(m, inF, 2)))
                     w.bytes.withUnsafeBytes { wp in
                         ck_packed_gemm(Int32(CK_DT_F32), x, inF, m, inF, wp.baseAddress!, out, &y, out, &packed, 2)
                     }

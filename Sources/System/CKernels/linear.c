@@ -8,49 +8,11 @@
 // Every SIMD variant is compiled with a target attribute and chosen at run time; nothing here
 // assumes the build machine's CPU.
 #include "CKernels.h"
+#include "weight_elements.h"
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-
-// ---------------------------------------------------------------------------------------------
-// Scalar conversions (portable path and loop tails).
-
-static inline float lin_bits_to_float(uint32_t bits) {
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-// binary16 -> float32, exact. Finite values are placed in a float32 whose exponent is 112 too
-// small and rescaled by 2^112, which also renormalises half subnormals without a loop.
-static inline float lin_f16(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t em = h & 0x7fffu;
-    if (em >= 0x7c00u) return lin_bits_to_float(sign | 0x7f800000u | ((em & 0x3ffu) << 13));
-    float mag = lin_bits_to_float(em << 13) * 0x1p112f;
-    uint32_t bits;
-    memcpy(&bits, &mag, 4);
-    return lin_bits_to_float(bits | sign);
-}
-
-static inline float lin_bf16(uint16_t h) { return lin_bits_to_float((uint32_t)h << 16); }
-
-static inline uint16_t lin_to_bf16(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x0040u); // quiet NaN
-    bits += 0x7fffu + ((bits >> 16) & 1u);
-    return (uint16_t)(bits >> 16);
-}
-
-static inline float lin_weight(int dtype, const void *w, size_t i) {
-    switch (dtype) {
-    case CK_DT_F16: return lin_f16(((const uint16_t *)w)[i]);
-    case CK_DT_BF16: return lin_bf16(((const uint16_t *)w)[i]);
-    default: return ((const float *)w)[i];
-    }
-}
 
 static inline size_t lin_elem_size(int dtype) { return dtype == CK_DT_F32 ? 4 : 2; }
 
@@ -137,10 +99,6 @@ static void rows_portable(const ck_linear_args *a, size_t o0, size_t o1) {
 
 #define AVX2_ATTR __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
 
-#define LD_F16_256(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
-#define LD_BF16_256(p) \
-    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
-#define LD_F32_256(p) _mm256_loadu_ps(p)
 
 AVX2_ATTR float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

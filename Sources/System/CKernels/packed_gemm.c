@@ -8,7 +8,8 @@
 // Sums run over k in order within each 256-wide K block (as a BLAS microkernel does), so results
 // differ from sgemm only by rounding.
 #include "CKernels.h"
-#include <stdlib.h>
+#include "weight_elements.h"
+#include <stdint.h>
 #include <string.h>
 
 #define MR 6
@@ -19,9 +20,15 @@
 // (KC × NC, 192 KiB), so the kernel's A slivers never come from L3.
 #define MC 120
 
-int ck_packed_gemm_supported(void) { return ck_linear_path_supported(CK_PATH_AVX2); }
+// Floats per packed W block, one block per thread.
+#define BPACK (KC * NC)
 
-size_t ck_packed_gemm_scratch_floats(size_t m, size_t k) { return (m + MR - 1) / MR * MR * k; }
+static size_t padded_rows(size_t m) { return (m + MR - 1) / MR * MR; }
+
+// Packed A, then 16-float alignment slack, then one packed W block per thread.
+size_t ck_packed_gemm_scratch_floats(size_t m, size_t k, int threads) {
+    return padded_rows(m) * k + 16 + (size_t)(threads < 1 ? 1 : threads) * BPACK;
+}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -29,7 +36,7 @@ size_t ck_packed_gemm_scratch_floats(size_t m, size_t k) { return (m + MR - 1) /
 
 // A packed per K block p (offset p·mpad): slivers of MR rows, each [kl][MR]; rows past m are zero.
 static void pack_a(const float *a, size_t lda, size_t m, size_t k, float *dst) {
-    size_t mpad = (m + MR - 1) / MR * MR;
+    size_t mpad = padded_rows(m);
     for (size_t p0 = 0; p0 < k; p0 += KC) {
         size_t kl = k - p0 < KC ? k - p0 : KC;
         float *block = dst + p0 * mpad;
@@ -44,22 +51,9 @@ static void pack_a(const float *a, size_t lda, size_t m, size_t k, float *dst) {
 }
 
 T static inline __m256 load8(int dt, const void *w, size_t i) {
-    if (dt == CK_DT_F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
-    if (dt == CK_DT_BF16)
-        return _mm256_castsi256_ps(
-            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i))), 16));
-    return _mm256_loadu_ps((const float *)w + i);
-}
-
-T static inline float load1(int dt, const void *w, size_t i) {
-    if (dt == CK_DT_F16) return _cvtsh_ss(((const uint16_t *)w)[i]);
-    if (dt == CK_DT_BF16) {
-        uint32_t u = (uint32_t)((const uint16_t *)w)[i] << 16;
-        float f;
-        memcpy(&f, &u, 4);
-        return f;
-    }
-    return ((const float *)w)[i];
+    if (dt == CK_DT_F16) return LD_F16_256((const uint16_t *)w + i);
+    if (dt == CK_DT_BF16) return LD_BF16_256((const uint16_t *)w + i);
+    return LD_F32_256((const float *)w + i);
 }
 
 T static inline void transpose8(__m256 *r) {
@@ -99,7 +93,7 @@ T static void pack_b(int dt, const void *w, size_t k, size_t j0, size_t nl, size
             }
         }
         for (; kk < kl; kk++)
-            for (size_t i = 0; i < NR; i++) o[kk * NR + i] = i < rows ? load1(dt, w, (j0 + s + i) * k + p0 + kk) : 0.0f;
+            for (size_t i = 0; i < NR; i++) o[kk * NR + i] = i < rows ? lin_weight(dt, w, (j0 + s + i) * k + p0 + kk) : 0.0f;
     }
 }
 
@@ -124,6 +118,9 @@ T static void pack_b(int dt, const void *w, size_t k, size_t j0, size_t nl, size
         hi = _mm256_fmadd_ps(ar_, b1, hi);                      \
     } while (0)
 
+// Applies OP to each accumulator row: (row, low half, high half).
+#define EACH_ROW(OP) OP(0, c00, c01); OP(1, c10, c11); OP(2, c20, c21); OP(3, c30, c31); OP(4, c40, c41); OP(5, c50, c51)
+
 // c[mr × nr] (+)= a-sliver · b-sliver over kl steps; `add` accumulates onto c (later K blocks).
 // Twelve named accumulators and six separate broadcasts: written any other way (an accumulator
 // array, reused broadcast registers) clang shuffled and spilled registers in the loop and the
@@ -134,12 +131,7 @@ T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, s
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (size_t kk = 0; kk < kl; kk++) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        FMA_ROW(0, c00, c01);
-        FMA_ROW(1, c10, c11);
-        FMA_ROW(2, c20, c21);
-        FMA_ROW(3, c30, c31);
-        FMA_ROW(4, c40, c41);
-        FMA_ROW(5, c50, c51);
+        EACH_ROW(FMA_ROW);
         a += MR;
         b += NR;
     }
@@ -148,12 +140,7 @@ T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, s
     float *out = full ? c : tile;
     const size_t ldo = full ? ldc : NR;
     if (!full) add = 0;  // the tile is scratch; the edge copy below accumulates
-    STORE_ROW(0, c00, c01);
-    STORE_ROW(1, c10, c11);
-    STORE_ROW(2, c20, c21);
-    STORE_ROW(3, c30, c31);
-    STORE_ROW(4, c40, c41);
-    STORE_ROW(5, c50, c51);
+    EACH_ROW(STORE_ROW);
     if (full) return;
     for (size_t r = 0; r < mr; r++)
         for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + tile[r * NR + j];
@@ -162,6 +149,7 @@ T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, s
 typedef struct {
     int dtype;
     const float *apack;
+    float *bpack;  // BPACK floats per part
     size_t m, k, n;
     const void *w;
     float *c;
@@ -170,7 +158,7 @@ typedef struct {
 
 // Output columns [j0, j1): per NC-wide block and KC-deep slice, pack W once, then sweep all rows.
 T static void gemm_columns(const gemm_job *g, size_t j0, size_t j1, float *bpack) {
-    size_t mpad = (g->m + MR - 1) / MR * MR;
+    size_t mpad = padded_rows(g->m);
     for (size_t jc = j0; jc < j1; jc += NC) {
         size_t nl = j1 - jc < NC ? j1 - jc : NC;
         for (size_t p0 = 0; p0 < g->k; p0 += KC) {
@@ -198,11 +186,7 @@ static void gemm_part(void *ctx, size_t part, size_t parts) {
     size_t slivers = (g->n + NR - 1) / NR;
     size_t s0 = slivers * part / parts, s1 = slivers * (part + 1) / parts;
     size_t j0 = s0 * NR, j1 = s1 * NR < g->n ? s1 * NR : g->n;
-    if (j0 >= j1) return;
-    float *bpack = aligned_alloc(64, KC * NC * sizeof(float));
-    if (!bpack) abort();  // 192 KiB: failing here means the process is out of memory anyway
-    gemm_columns(g, j0, j1, bpack);
-    free(bpack);
+    if (j0 < j1) gemm_columns(g, j0, j1, g->bpack + part * BPACK);
 }
 
 void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
@@ -213,7 +197,10 @@ void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, c
         return;
     }
     pack_a(a, lda, m, k, scratch);
-    gemm_job g = {dtype, scratch, m, k, n, w, c, ldc};
+    // Packed W blocks are written with aligned stores.
+    uintptr_t end = (uintptr_t)(scratch + padded_rows(m) * k);
+    float *bpack = (float *)((end + 63) & ~(uintptr_t)63);
+    gemm_job g = {dtype, scratch, bpack, m, k, n, w, c, ldc};
     size_t slivers = (n + NR - 1) / NR;
     size_t parts = threads < 1 ? 1 : (size_t)threads;
     if (parts > slivers) parts = slivers;
@@ -225,6 +212,6 @@ void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, c
 void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
                     size_t ldc, float *scratch, int threads) {
     (void)dtype; (void)a; (void)lda; (void)m; (void)k; (void)w; (void)n; (void)c; (void)ldc; (void)scratch; (void)threads;
-    abort();  // callers check ck_packed_gemm_supported() first
+    __builtin_trap();  // callers check that the CPU runs CK_PATH_AVX2 first
 }
 #endif

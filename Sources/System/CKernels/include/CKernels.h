@@ -86,9 +86,9 @@ void ck_pack_bf16(const float *src, size_t src_stride, uint16_t *dst, size_t dst
 
 // Prefill GEMM for stored fp16/bf16/f32 weights (packed_gemm.c, AVX2+FMA+F16C):
 // c[r*ldc + o] = sum_j a[r*lda + j] * W[o*k + j] for r < m, o < n, W row-major [n, k] in `dtype`.
-// `scratch` must hold ck_packed_gemm_scratch_floats(m, k) floats. Call only when supported.
-int ck_packed_gemm_supported(void);
-size_t ck_packed_gemm_scratch_floats(size_t m, size_t k);
+// `scratch` must hold ck_packed_gemm_scratch_floats(m, k, threads) floats. Call only on CPUs where
+// ck_linear_path_supported(CK_PATH_AVX2) (the same features).
+size_t ck_packed_gemm_scratch_floats(size_t m, size_t k, int threads);
 void ck_packed_gemm(int dtype, const float *a, size_t lda, size_t m, size_t k, const void *w, size_t n, float *c,
                     size_t ldc, float *scratch, int threads);
 
