@@ -19,7 +19,8 @@ final class VisPrunerFixtureTests: XCTestCase {
     /// Every recorded case, index for index: kept, important and diverse.
     func testAllPruningCases() throws {
         let cases = try Fixtures.jsonLines("fixtures/pruning/cases.jsonl")
-        XCTAssertEqual(cases.count, 243)
+        // The recording was re-cut to 239 float32/float64-stable cases (2026-12-01); a smaller count means cases were lost.
+        XCTAssertEqual(cases.count, 239)
         var failures = 0
         for (i, c) in cases.enumerated() {
             let f = try load("fixtures/pruning/" + (c["features"] as! String))
