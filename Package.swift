@@ -8,15 +8,15 @@ let package = Package(
     products: [
         .executable(name: "vispruner", targets: ["vispruner"]),
         .library(name: "VisPrunerKit", targets: [
-            "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning", "Model",
-            "Datasets", "Scoring", "Store", "Harness", "Report",
+            "PythonText", "Records", "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning", "Model",
+            "Benchmarks", "Store", "Harness", "Report",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+                .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (headers + link flags); apt names for a fresh Debian machine.
@@ -33,46 +33,48 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/System/CKernels",
                 cSettings: [.unsafeFlags(["-O3"])]),
 
-        // Core layers (each depends only on the ones above it).
+        // Layers, each depending only on the ones above it (ARCHITECTURE.md draws them).
+        // Python's str and json.dumps semantics, shared by the tokenizer and the benchmark scripts' ports.
+        .target(name: "PythonText"),
+        // The vocabulary every layer shares: question ids, answers, metrics, run settings and keys, timings.
+        .target(name: "Records", dependencies: ["PythonText", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Checkpoint", dependencies: ["Tensor"]),
-        .target(name: "Tokenizer"),
+        .target(name: "Tokenizer", dependencies: ["PythonText"]),
         .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
         // Optimised even in debug builds: selection and the engine's row kernels are loops the parity
         // tests run millions of times.
-        .target(name: "Pruning", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "Model", dependencies: ["Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"],
+        .target(name: "Pruning", dependencies: ["Records", "Tensor"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "Model", dependencies: ["Records", "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "Datasets"),
-        .target(name: "Scoring", dependencies: ["Datasets"]),
-        .target(name: "Store", dependencies: ["Datasets", "Scoring", .product(name: "GRDB", package: "GRDB.swift")]),
+        // One folder per benchmark: items, prompts, answer parsing, official-identical scorer, exporters.
+        .target(name: "Benchmarks", dependencies: ["PythonText", "Records"]),
+        .target(name: "Store", dependencies: ["Records", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
-            "Model", "Datasets", "Scoring", "Store", .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
+            "Records", "Checkpoint", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "Report", dependencies: ["Store", "Scoring", "Imaging"]),
+        .target(name: "Report", dependencies: ["PythonText", "Records", "Store", "Imaging", "Pruning"]),
         .executableTarget(name: "vispruner", dependencies: [
-            "Tensor", "Checkpoint", "Tokenizer", "Imaging", "Pruning", "Model",
-            "Datasets", "Scoring", "Store", "Harness", "Report",
+            "Records", "Tensor", "Imaging", "Pruning", "Model", "Benchmarks", "Store", "Harness", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Child process for the store's kill-mid-write durability test.
-        .executableTarget(name: "store-writer", dependencies: ["Store", "Datasets"], path: "Tests/StoreWriter"),
+        .executableTarget(name: "store-writer", dependencies: ["Store", "Records"], path: "Tests/StoreWriter"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor", "TestSupport"],
                     exclude: ["Resources/TorchBin"]),  // torch.save fixtures, read in place by path
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "PythonText", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Tensor", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor", "Checkpoint", "Imaging", "Tokenizer", "Pruning", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Datasets", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Datasets", "Scoring", "store-writer", "TestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Report", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["vispruner", "Store", "Datasets", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Records", "Tensor", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Records", "Tensor", "Checkpoint", "Pruning", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Records", "PythonText", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "Benchmarks", "Store", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        // The vispruner executable is a dependency so the tests can run it.
+        .testTarget(name: "CLITests", dependencies: ["vispruner", "Records", "Store", "Benchmarks", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

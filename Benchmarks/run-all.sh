@@ -53,5 +53,5 @@ else
     echo "torch is not installed: PyTorch columns stay empty" >&2
     echo '{"torch": "absent", "threads": 0, "results": {}}' > "$run/torch.json"
 fi
-python3 tools/ratio_table.py "$run" | tee "$run/table.md"
+python3 Tools/ratio_table.py "$run" | tee "$run/table.md"
 echo "table: $run/table.md" >&2

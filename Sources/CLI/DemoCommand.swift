@@ -1,5 +1,5 @@
 import ArgumentParser
-import Datasets
+import Benchmarks
 import Foundation
 import Harness
 import Report
@@ -40,11 +40,12 @@ struct DemoCommand: ParsableCommand {
         let registry = try DatasetRegistry.load()
         let spec = SweepSpec(models: [assets.model.path], datasets: registry.names, methods: ["vispruner", "fastervlm"],
                              tokens: [64, 32], ratios: [0.5], baseline: true, maxNewTokens: maxNewTokens)
-        let plan = SweepPlan(spec)
+        let plan = try SweepPlan(spec)
         let store = try ResultsStore(path: dbPath)
+        let outputs = RunOutputs(registry: registry, dataRoot: assets.data)
         let runner = SweepRunner(store: store,
                                  makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: nil) },
-                                 makeAdapter: { try registry.adapter(for: $0, dataRoot: assets.data) })
+                                 makeBenchmark: { try registry.benchmark(named: $0, dataRoot: assets.data) })
         let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet), metadata: CLIRuns.metadata)
         let started = Date()
         _ = try runner.run(plan, options: options) { outcome in
@@ -53,19 +54,17 @@ struct DemoCommand: ParsableCommand {
                 if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
             case .evaluated(_, let summary):
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
-                CLIRuns.finish(store: store, run: summary.run, dataRoot: assets.data,
-                               out: outDir.appendingPathComponent("submissions"), score: true, quiet: true)
+                CLIRuns.show(outputs.finish(store: store, run: summary.run, out: outDir.appendingPathComponent("submissions"),
+                                            score: true), quiet: true)
             }
         }
 
         let report = try StoreReport(databases: [dbPath])
-        let scores = ScoreTable(report.results), latency = LatencyTable(report.latency)
-        try Data(scores.markdown().utf8).write(to: outDir.appendingPathComponent("scores.md"))
-        try Data(scores.csv().utf8).write(to: outDir.appendingPathComponent("scores.csv"))
-        try Data(latency.markdown().utf8).write(to: outDir.appendingPathComponent("latency.md"))
-        try Data(latency.csv().utf8).write(to: outDir.appendingPathComponent("latency.csv"))
-        let plots = try ReportCommand.writePlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
-                                               title: "Demo (random weights): score vs visual tokens")
+        let scores = ScoreTable(report.results, columnOrder: registry.names), latency = LatencyTable(report.latency)
+        try TableFiles.write(scores: scores, latency: latency, to: outDir)
+        let plots = try FigureFiles.writeAccuracyPlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
+                                                      title: "Demo (random weights): score vs visual tokens",
+                                                      columnOrder: registry.names)
         print("")
         print(scores.markdown())
         print(latency.markdown())

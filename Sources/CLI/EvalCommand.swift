@@ -1,9 +1,11 @@
 import ArgumentParser
-import Datasets
+import Benchmarks
 import Foundation
 import Harness
 import Model
+import Records
 import Store
+import Records
 
 /// `vispruner eval`: one model × benchmark × pruning setting, stored item by item (resumable).
 struct EvalCommand: ParsableCommand {
@@ -23,7 +25,7 @@ struct EvalCommand: ParsableCommand {
     var visionTower: String?
     @Option(help: "Benchmark: vqav2, gqa, mme, textvqa, pope, scienceqa.") var dataset: String
     @OptionGroup var data: DataRootOption
-    @Option(help: "Pruning method ('none' feeds every visual token).") var method = "vispruner"
+    @Option(help: "Pruning method ('none' feeds every visual token).") var method: MethodArgument = .vispruner
     @Option(help: "Visual tokens kept (required unless --method none).") var tokens: Int?
     @Option(help: "VisPruner important-token ratio.") var ratio = 0.5
     @Option(help: "Seed for methods with randomness.") var seed: UInt64 = 0
@@ -50,11 +52,12 @@ struct EvalCommand: ParsableCommand {
     var precision: ComputePrecision = .float32
 
     func validate() throws {
-        if method != RunConfig.baselineMethod && tokens == nil {
-            throw ValidationError("--tokens is required for --method \(method) (use --method none for the unpruned baseline)")
+        if method != .none && tokens == nil {
+            throw ValidationError("--tokens is required for --method \(method.rawValue) (use --method none for the unpruned baseline)")
         }
         if let tokens, tokens <= 0 { throw ValidationError("--tokens must be positive") }
         if !(ratio >= 0 && ratio <= 1) { throw ValidationError("--ratio must be in [0, 1]") }
+        _ = try method.pruning(tokens: tokens, ratio: ratio)
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
         if let maxNewTokens, maxNewTokens <= 0 { throw ValidationError("--max-new-tokens must be positive") }
         if maxConsecutiveFailures < 0 { throw ValidationError("--max-consecutive-failures must not be negative") }
@@ -63,18 +66,17 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
-        let adapter = try makeAdapter(dataset: dataset, dataRoot: try data.url)
-        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) }, anyres: anyres,
-                                    precision: precision)
+        let outputs = try CLIRuns.outputs(data)
+        let benchmark = try outputs.registry.benchmark(named: dataset, dataRoot: outputs.dataRoot)
+        let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) },
+                                    anyres: anyres, precision: precision)
         let store = try ResultsStore(path: dbPath)
-        let settings = method == RunConfig.baselineMethod
-            ? EvalSettings.baseline(seed: seed, maxNewTokens: maxNewTokens)
-            : EvalSettings(method: method, tokens: tokens, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)
+        let settings = RunSettings(pruning: try method.pruning(tokens: tokens, ratio: ratio), seed: seed, maxNewTokens: maxNewTokens)
         let options = EvalOptions(limit: limit, restart: restart, shard: shardSpec,
                                   liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   maxConsecutiveFailures: maxConsecutiveFailures == 0 ? nil : maxConsecutiveFailures,
                                   metadata: CLIRuns.metadata)
-        let summary = try Evaluator(engine: engine, store: store).run(adapter: adapter, settings: settings, options: options)
+        let summary = try Evaluator(engine: engine, store: store).run(benchmark: benchmark, settings: settings, options: options)
         if !quiet {
             CLIRuns.printErr(summary.summaryLine + " -> \(dbPath) (run \(summary.run.key.prefix(12)))")
             for f in summary.failures.prefix(10) { CLIRuns.printErr("  failed \(f.questionID.jsonLiteral): \(f.message)") }
@@ -85,14 +87,12 @@ struct EvalCommand: ParsableCommand {
             try AnswersFile.write(RunScoring.answerRecords(store: store, run: summary.run), to: URL(fileURLWithPath: answersFile))
         }
         if ready && shardSpec == nil {
-            for url in try CLIRuns.export(store: store, run: summary.run, dataRoot: try data.url, root: URL(fileURLWithPath: out)) where !quiet {
+            for url in try outputs.export(store: store, run: summary.run, root: URL(fileURLWithPath: out)) where !quiet {
                 CLIRuns.printErr("wrote \(url.path)")
             }
         }
         if score && ready && shardSpec == nil {
-            for line in try CLIRuns.score(store: store, run: summary.run, dataRoot: try data.url, allowIncomplete: allowIncomplete) {
-                print(line)
-            }
+            for line in try outputs.score(store: store, run: summary.run, allowIncomplete: allowIncomplete) { print(line) }
         }
         if summary.aborted { throw ExitCode(2) }
         if !summary.failures.isEmpty { throw ExitCode(3) }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Datasets
-import Scoring
+import Benchmarks
 
 /// `vispruner export DATASET --answers FILE --data-root DIR --out DIR`.
 struct ExportCommand: ParsableCommand {
@@ -29,26 +28,16 @@ struct ExportCommand: ParsableCommand {
     var format: String?
 
     func run() throws {
-        let registry = try DatasetRegistry.load(explicit: source.datasets)
-        let root = try DatasetRegistry.dataRoot(option: source.dataRoot)
-        let spec = try registry.spec(named: dataset)
-        let input = try AnswersInput(answers: source.answers, db: source.db, run: source.runID)
-        let contents = try input.load()
-        let exporter = try ScorerRegistry.exporter(for: spec, dataRoot: root, format: format)
+        let (benchmark, input, contents) = try source.load(dataset)
+        let exporter = try benchmark.exporter(format: format)
         let outDir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        let items = try? registry.adapter(for: spec.name, dataRoot: root).items()
-        let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: items)
-        let files: [URL]
-        if let vqa = exporter as? VQAv2Exporter {
-            // The conversion script's own summary line first, as it prints it.
-            let result = try vqa.exportWithSummary(contents.records, to: outDir, name: name ?? defaultName(),
-                                                   errorLines: contents.badLines.count)
-            print(result.summary)
-            files = result.files
-        } else {
-            files = try exporter.export(contents.records, to: outDir, name: name ?? defaultName())
-        }
+        let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: try? benchmark.items())
+        let result = try exporter.exportReporting(contents.records, to: outDir, name: name ?? defaultName(),
+                                                  errorLines: contents.badLines.count)
+        // The conversion script's own summary line first, as it prints it.
+        if let summary = result.summary { print(summary) }
+        let files = result.files
         for note in notes { print("note: \(note)") }
         for url in files { print("wrote \(url.path)") }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Pruning
+import Records
 
 /// `vispruner generate`: one question about one image, as the reference evaluation asks it.
 struct GenerateCommand: ParsableCommand {
@@ -24,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "The question (the user message after the image).") var prompt: String
     @Option(help: "Visual tokens to keep per view (default: all, no pruning).") var tokens: Int?
     @Option(help: "VisPruner important ratio.") var ratio = 0.5
-    @Option(help: "Selection method (with --tokens).") var method = "vispruner"
+    @Option(help: "Selection method (with --tokens).") var method: SelectionMethod = .vispruner
     @Option(help: "Seed for --method random.") var seed: UInt64 = 0
     @Option(name: .customLong("max-new-tokens"), help: "Maximum new tokens.") var maxNewTokens = 128
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
@@ -37,18 +38,15 @@ struct GenerateCommand: ParsableCommand {
         if let tokens, tokens <= 0 { throw ValidationError("--tokens must be positive") }
         guard ratio >= 0 && ratio <= 1 else { throw ValidationError("--ratio must be in [0, 1]") }
         guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
-        guard SelectionMethod(rawValue: method) != nil else {
-            throw ValidationError("unknown --method '\(method)' (known: \(SelectionMethod.names))")
-        }
     }
 
     func run() throws {
         let pipeline = try LLaVAPipeline(modelDirectory: URL(fileURLWithPath: model),
                                          visionTower: visionTower.map { URL(fileURLWithPath: $0) },
                                          anyresMode: anyres, precision: precision)
+        let pruning: Pruning = tokens.map { .pruned(method, tokens: $0, ratio: ratio) } ?? .unpruned
         let request = PipelineRequest(imageURL: image.map { URL(fileURLWithPath: $0) }, question: prompt,
-                                      method: tokens == nil ? nil : SelectionMethod(rawValue: method),
-                                      tokens: tokens ?? 576, ratio: ratio, seed: seed, maxNewTokens: maxNewTokens)
+                                      settings: RunSettings(pruning: pruning, seed: seed, maxNewTokens: maxNewTokens))
         let r = try pipeline.run(request)
         guard json else {
             print(r.text)
@@ -64,9 +62,7 @@ struct GenerateCommand: ParsableCommand {
             "visual_tokens_fed": r.visualTokensFed,
             "inputs_embeds_length": r.inputsEmbedsLength,
             "input_ids": r.inputIDs,
-            "timings_ms": ["load": pipeline.loadMilliseconds, "preprocess": t.preprocess, "vision": t.vision,
-                           "prune": t.prune, "projector": t.projector, "prefill": t.prefill, "decode": t.decode,
-                           "total": t.total],
+            "timings_ms": { var d = t.dictionary; d["load"] = pipeline.loadMilliseconds; return d }(),
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

@@ -29,11 +29,10 @@ struct MergeCommand: ParsableCommand {
         for line in lines { print(line) }
         if score {
             let store = try ResultsStore(path: output)
+            let outputs = try CLIRuns.outputs(data)
             for run in try store.runs() where run.isComplete || allowIncomplete {
                 do {
-                    for line in try CLIRuns.score(store: store, run: run, dataRoot: try data.url, allowIncomplete: allowIncomplete) {
-                        print(line)
-                    }
+                    for line in try outputs.score(store: store, run: run, allowIncomplete: allowIncomplete) { print(line) }
                 } catch {
                     CLIRuns.printErr("\(run.config.label): not scored: \(error)")
                 }

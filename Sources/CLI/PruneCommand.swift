@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pruning
 import Tensor
+import Records
 
 /// `vispruner prune`: token selection on saved arrays, for checking against other implementations.
 struct PruneCommand: ParsableCommand {
@@ -20,23 +21,20 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "[CLS] attention (.npy).") var attention: String
     @Option(help: "Visual tokens to keep (per view).") var tokens: Int
     @Option(help: "VisPruner important ratio in [0, 1].") var ratio = 0.5
-    @Option(help: "Selection method.") var method = "vispruner"
+    @Option(help: "Selection method.") var method: SelectionMethod = .vispruner
     @Option(help: "Number of views stacked in the arrays (LLaVA-1.6: 5).") var crops: Int?
     @Option(help: "Seed for --method random.") var seed: UInt64 = 0
 
     func validate() throws {
         guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
         guard ratio >= 0 && ratio <= 1 else { throw ValidationError("--ratio must be in [0, 1]") }
-        guard SelectionMethod(rawValue: method) != nil else {
-            throw ValidationError("unknown --method '\(method)' (known: \(SelectionMethod.names))")
-        }
         if let crops, crops <= 0 { throw ValidationError("--crops must be positive") }
     }
 
     func run() throws {
         let f = try Npy.readTensor(contentsOf: URL(fileURLWithPath: features))
         let a = try Npy.readTensor(contentsOf: URL(fileURLWithPath: attention))
-        let selector = SelectionMethod(rawValue: method)!.selector(seed: seed)
+        let selector = method.selector(seed: seed)
         do {
             if let crops {
                 guard f.rank == 3, f.shape[0] == crops else {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Imaging
+import Benchmarks
 import Report
 
 /// Score and latency tables (Markdown/CSV) and the accuracy-vs-tokens plot from result databases.
@@ -36,7 +36,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let data = try StoreReport(databases: databases)
-        let scores = ScoreTable(data.results)
+        // Benchmark columns in the registry's order (the paper's); without a registry, alphabetical.
+        let order = (try? DatasetRegistry.load())?.names ?? []
+        let scores = ScoreTable(data.results, columnOrder: order)
         let lat = LatencyTable(data.latency)
         print(csv ? scores.csv() : scores.markdown(), terminator: "")
         if latency {
@@ -46,37 +48,13 @@ struct ReportCommand: ParsableCommand {
         for n in data.notes { CLIRuns.printErr("note: \(n)") }
         if let out {
             let dir = URL(fileURLWithPath: out)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try Data(scores.markdown().utf8).write(to: dir.appendingPathComponent("scores.md"))
-            try Data(scores.csv().utf8).write(to: dir.appendingPathComponent("scores.csv"))
-            try Data(lat.markdown().utf8).write(to: dir.appendingPathComponent("latency.md"))
-            try Data(lat.csv().utf8).write(to: dir.appendingPathComponent("latency.csv"))
+            try TableFiles.write(scores: scores, latency: lat, to: dir)
             CLIRuns.printErr("wrote tables to \(dir.path)")
         }
         if let plot {
-            for url in try ReportCommand.writePlot(data.results, to: URL(fileURLWithPath: plot)) {
+            for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), columnOrder: order) {
                 CLIRuns.printErr("wrote \(url.path)")
             }
-        }
-    }
-
-    /// Writes PNG and/or SVG depending on the extension; returns the files written.
-    static func writePlot(_ results: [ResultRow], to url: URL, title: String = "Accuracy vs visual tokens") throws -> [URL] {
-        guard !results.isEmpty else { throw ValidationError("nothing to plot: no complete, scored runs") }
-        let scene = AccuracyPlot.scene(results, title: title)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        switch url.pathExtension.lowercased() {
-        case "svg":
-            try Data(scene.svg().utf8).write(to: url)
-            return [url]
-        case "png":
-            let canvas = scene.canvas()
-            try PNGEncoder.encode(rgb: canvas.pixels, width: canvas.width, height: canvas.height).write(to: url)
-            let svg = url.deletingPathExtension().appendingPathExtension("svg")
-            try Data(scene.svg().utf8).write(to: svg)
-            return [url, svg]
-        default:
-            throw ValidationError("--plot must end in .png or .svg")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Datasets
+import Benchmarks
 import Foundation
 import Harness
 import Model
@@ -56,18 +56,16 @@ struct SweepCommand: ParsableCommand {
             if let seed { s.seed = seed }
             if let maxNewTokens { s.maxNewTokens = maxNewTokens }
             if let limit { s.limit = limit }
-            try s.validate(file: sweepFile)
             return s
         }
         let s = SweepSpec(models: models, datasets: datasets, methods: methods.isEmpty ? ["vispruner"] : methods,
                           tokens: tokens, ratios: ratios.isEmpty ? [0.5] : ratios, baseline: !noBaseline,
                           seed: seed ?? 0, maxNewTokens: maxNewTokens, limit: limit)
-        try s.validate(file: "command line")
         return s
     }
 
     func run() throws {
-        let plan = SweepPlan(try spec())
+        let plan = try SweepPlan(try spec(), file: sweepFile ?? "command line")
         if dryRun {
             for job in plan.jobs { print(job.description) }
             print("\(plan.jobs.count) runs")
@@ -76,13 +74,13 @@ struct SweepCommand: ParsableCommand {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let store = try ResultsStore(path: dbPath)
-        let root = try data.url
+        let outputs = try CLIRuns.outputs(data)
         let tower = visionTower.map { URL(fileURLWithPath: $0) }
         let runner = SweepRunner(store: store,
                                  makeEngine: { [anyres, precision] in
                                      try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres, precision: precision)
                                  },
-                                 makeAdapter: { try makeAdapter(dataset: $0, dataRoot: root) })
+                                 makeBenchmark: { try outputs.registry.benchmark(named: $0, dataRoot: outputs.dataRoot) })
         let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   metadata: CLIRuns.metadata)
         var skipped = 0, ran = 0, withFailures = 0
@@ -96,8 +94,8 @@ struct SweepCommand: ParsableCommand {
                 if !summary.failures.isEmpty { withFailures += 1 }
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
                 guard shardSpec == nil else { return }
-                CLIRuns.finish(store: store, run: summary.run, dataRoot: root, out: URL(fileURLWithPath: out),
-                               score: score, quiet: quiet)
+                CLIRuns.show(outputs.finish(store: store, run: summary.run, out: URL(fileURLWithPath: out), score: score),
+                             quiet: quiet)
             }
         }
         CLIRuns.printErr("sweep: \(ran) runs evaluated, \(skipped) skipped as finished, \(withFailures) with failed items -> \(dbPath)")

@@ -1,4 +1,6 @@
 import Foundation
+import Records
+import Records
 
 /// The seam between the harness and a model: anything that answers one benchmark item.
 /// The native LLaVA engine conforms; tests use fakes.
@@ -17,24 +19,20 @@ public struct AnswerRequest: Equatable, Sendable {
     public var imageURL: URL?
     /// The user message after `<image>\n` (question text with its prompt suffix).
     public var prompt: String
-    /// Visual-token budget; nil feeds every visual token (unpruned baseline).
-    public var tokens: Int?
-    /// VisPruner's important-token ratio.
-    public var ratio: Double
-    /// Pruning method key ("vispruner", or `RunConfig.baselineMethod` for none).
-    public var method: String
-    public var seed: UInt64
-    public var maxNewTokens: Int
+    /// The run's settings, decoding length resolved (the same value the run key is derived from).
+    public var settings: RunSettings
 
-    public init(imageURL: URL?, prompt: String, tokens: Int?, ratio: Double, method: String, seed: UInt64, maxNewTokens: Int) {
+    public init(imageURL: URL?, prompt: String, settings: RunSettings) {
         self.imageURL = imageURL
         self.prompt = prompt
-        self.tokens = tokens
-        self.ratio = ratio
-        self.method = method
-        self.seed = seed
-        self.maxNewTokens = maxNewTokens
+        self.settings = settings
     }
+
+    /// Method name as stored ("none" for the baseline).
+    public var method: String { settings.pruning.methodName }
+    /// Visual-token budget; nil feeds every visual token.
+    public var tokens: Int? { settings.pruning.tokens }
+    public var ratio: Double { settings.pruning.ratio }
 }
 
 /// The engine's answer to one request.
@@ -46,10 +44,10 @@ public struct EngineAnswer: Equatable, Sendable {
     public var visualTokensFed: Int
     /// Kept visual-token indices, one list per image (or anyres crop).
     public var kept: [[Int]]
-    /// Milliseconds per stage: load, preprocess, vision, prune, prefill, decode, total.
-    public var timings: [String: Double]
+    /// Milliseconds per stage; a `total` of 0 is filled from the harness's own clock.
+    public var timings: StageTimings
 
-    public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: [String: Double]) {
+    public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: StageTimings) {
         self.text = text
         self.generatedTokens = generatedTokens
         self.visualTokensFed = visualTokensFed

@@ -1,41 +1,8 @@
 import Foundation
-import Datasets
+import Benchmarks
+import Records
 import Store
-
-/// What to run, apart from the model and the benchmark: the method and its parameters.
-public struct EvalSettings: Hashable, Sendable {
-    public var method: String
-    /// Visual-token budget; nil for the unpruned baseline.
-    public var tokens: Int?
-    public var ratio: Double
-    public var seed: UInt64
-    /// Overrides the benchmark's own decoding length (128; ScienceQA 1024) when set.
-    public var maxNewTokens: Int?
-    /// Further output-changing options, recorded in the run key.
-    public var extra: [String: String]
-
-    public init(method: String, tokens: Int?, ratio: Double, seed: UInt64 = 0, maxNewTokens: Int? = nil,
-                extra: [String: String] = [:]) {
-        self.method = method
-        self.tokens = tokens
-        self.ratio = ratio
-        self.seed = seed
-        self.maxNewTokens = maxNewTokens
-        self.extra = extra
-    }
-
-    /// The unpruned baseline (every visual token fed).
-    public static func baseline(seed: UInt64 = 0, maxNewTokens: Int? = nil) -> EvalSettings {
-        EvalSettings(method: RunConfig.baselineMethod, tokens: nil, ratio: 0, seed: seed, maxNewTokens: maxNewTokens)
-    }
-
-    /// The run config these settings give for a model and benchmark.
-    public func config(modelID: String, fingerprint: String, spec: DatasetSpec) -> RunConfig {
-        RunConfig(modelID: modelID, checkpointFingerprint: fingerprint, dataset: spec.name, split: spec.split,
-                  method: method, tokens: tokens, ratio: ratio, maxNewTokens: maxNewTokens ?? spec.maxNewTokens,
-                  seed: seed, extra: extra)
-    }
-}
+import Records
 
 /// How to run: subset, sharding, restart, output.
 public struct EvalOptions {
@@ -99,11 +66,11 @@ public final class Evaluator {
     /// Evaluates `settings` on `adapter`'s items. Items already answered in this database are
     /// skipped (resume); each new answer is committed on its own before the next item starts.
     /// An item whose image is missing or whose answer throws is recorded as an error and skipped.
-    public func run(adapter: BenchmarkAdapter, settings: EvalSettings, options: EvalOptions) throws -> EvalSummary {
-        let spec = adapter.spec
+    public func run(benchmark: Benchmark, settings: RunSettings, options: EvalOptions) throws -> EvalSummary {
+        let spec = benchmark.spec
         let config = settings.config(modelID: engine.modelID, fingerprint: engine.fingerprint, spec: spec)
         var items: [BenchmarkItem]
-        do { items = try adapter.items() } catch {
+        do { items = try benchmark.items() } catch {
             throw HarnessError("\(spec.name): cannot read the questions: \(error)")
         }
         if let limit = options.limit {
@@ -128,8 +95,8 @@ public final class Evaluator {
         for (position, entry) in todo {
             let item = entry.item
             do {
-                let prediction = try answer(item, key: entry.key, position: position, config: config, settings: settings,
-                                            runID: runID, adapter: adapter)
+                let prediction = try answer(item, key: entry.key, position: position, config: config, runID: runID,
+                                            benchmark: benchmark)
                 try store.record(prediction)
                 consecutive = 0
                 progress.advance()
@@ -167,21 +134,18 @@ public final class Evaluator {
                            summaryLine: summary)
     }
 
-    private func answer(_ item: BenchmarkItem, key: ItemKey, position: Int, config: RunConfig, settings: EvalSettings,
-                        runID: RunID, adapter: BenchmarkAdapter) throws -> PredictionRecord {
-        let imageURL = try adapter.imageURL(for: item)
+    private func answer(_ item: BenchmarkItem, key: ItemKey, position: Int, config: RunConfig, runID: RunID,
+                        benchmark: Benchmark) throws -> PredictionRecord {
+        let imageURL = try benchmark.imageURL(for: item)
         if let imageURL, !FileManager.default.isReadableFile(atPath: imageURL.path) {
             throw HarnessError("image \(imageURL.path) is missing or unreadable")
         }
-        let request = AnswerRequest(imageURL: imageURL, prompt: item.prompt, tokens: settings.tokens,
-                                    ratio: settings.ratio, method: settings.method, seed: settings.seed,
-                                    maxNewTokens: config.maxNewTokens)
         let start = ProgressReporter.monotonicSeconds()
-        let out = try engine.answer(request)
-        var timings = StageTimings(out.timings)
-        if out.timings["total"] == nil { timings.total = (ProgressReporter.monotonicSeconds() - start) * 1000 }
+        let out = try engine.answer(AnswerRequest(imageURL: imageURL, prompt: item.prompt, settings: config.settings))
+        var timings = out.timings
+        if timings.total == 0 { timings.total = (ProgressReporter.monotonicSeconds() - start) * 1000 }
         return PredictionRecord(runID: runID, questionID: item.questionID, itemIndex: position,
-                                prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: adapter.parseAnswer(out.text),
+                                prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: benchmark.parseAnswer(out.text),
                                 answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
                                 kept: out.kept, timings: timings, occurrence: key.occurrence)

@@ -1,14 +1,14 @@
 import Checkpoint
 import Foundation
 import Model
-import Pruning
-import Store
+import Records
 
 /// The native LLaVA engine behind the harness's `AnswerEngine` seam.
 public final class LLaVAAnswerEngine: AnswerEngine {
     public let pipeline: LLaVAPipeline
     public let modelID: String
     public let fingerprint: String
+    private var pendingLoadMilliseconds: Double
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -22,6 +22,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         // Reduced-precision answers differ from float32 ones: they get their own run key too.
         if precision != .float32 { key += "+\(precision.rawValue)" }
         fingerprint = key
+        pendingLoadMilliseconds = pipeline.loadMilliseconds
     }
 
     /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and
@@ -41,23 +42,12 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     }
 
     public func answer(_ request: AnswerRequest) throws -> EngineAnswer {
-        let method: SelectionMethod?
-        if request.method == RunConfig.baselineMethod || request.tokens == nil {
-            method = nil
-        } else {
-            guard let m = SelectionMethod(rawValue: request.method) else {
-                throw HarnessError("unknown pruning method '\(request.method)' (known: \(SelectionMethod.names), or \(RunConfig.baselineMethod))")
-            }
-            method = m
-        }
-        let r = try pipeline.run(PipelineRequest(imageURL: request.imageURL, question: request.prompt, method: method,
-                                                 tokens: request.tokens ?? 576, ratio: request.ratio, seed: request.seed,
-                                                 maxNewTokens: request.maxNewTokens))
-        let t = r.timings
+        let r = try pipeline.run(PipelineRequest(imageURL: request.imageURL, question: request.prompt, settings: request.settings))
+        var timings = r.timings
+        // Opening the checkpoint is paid once per engine: it is counted on the first item answered.
+        timings.load = pendingLoadMilliseconds
+        pendingLoadMilliseconds = 0
         return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
-                            kept: r.selections.map(\.kept),
-                            // The projector runs inside the reference's encode_images, so it is counted with the vision stage.
-                            timings: ["preprocess": t.preprocess, "vision": t.vision + t.projector, "prune": t.prune,
-                                      "prefill": t.prefill, "decode": t.decode, "total": t.total])
+                            kept: r.selections.map(\.kept), timings: timings)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Datasets
-import Scoring
+import Benchmarks
 import Store
+import Records
 
 /// Turning a stored run into answers and scores.
 public enum RunScoring {

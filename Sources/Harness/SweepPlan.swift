@@ -1,6 +1,8 @@
 import Foundation
+import Records
 import Store
 import Yams
+import Records
 
 /// A sweep: models × datasets × methods × token budgets × ratios, plus the unpruned baseline once
 /// per model × dataset. Read from flags or a sweep file (JSON, or YAML by extension .yaml/.yml):
@@ -103,7 +105,10 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         if let t = tokens.first(where: { $0 <= 0 }) { throw HarnessError("\(file): token budget \(t) must be positive") }
         if let r = ratios.first(where: { !($0 >= 0 && $0 <= 1) }) { throw HarnessError("\(file): ratio \(r) must be in [0, 1]") }
         if let l = limit, l < 0 { throw HarnessError("\(file): 'limit' must not be negative") }
-        let pruned = methods.filter { $0 != RunConfig.baselineMethod }
+        for m in methods where m != Pruning.unprunedName && SelectionMethod(rawValue: m) == nil {
+            throw HarnessError("\(file): unknown method '\(m)' (known: \(Pruning.names))")
+        }
+        let pruned = methods.filter { $0 != Pruning.unprunedName }
         if !pruned.isEmpty && tokens.isEmpty {
             throw HarnessError("\(file): methods \(pruned) need at least one token budget in 'tokens'")
         }
@@ -125,13 +130,9 @@ public struct SweepJob: Hashable, Sendable, CustomStringConvertible {
     /// Model directory as given.
     public var model: String
     public var dataset: String
-    public var settings: EvalSettings
+    public var settings: RunSettings
 
-    public var description: String {
-        let m = URL(fileURLWithPath: model).lastPathComponent
-        if settings.tokens == nil { return "\(m) \(dataset) \(settings.method)" }
-        return "\(m) \(dataset) \(settings.method) t\(settings.tokens ?? 0) r\(settings.ratio)"
-    }
+    public var description: String { "\(URL(fileURLWithPath: model).lastPathComponent) \(dataset) \(settings.label)" }
 }
 
 /// The expanded grid, in run order: per model, per dataset, the baseline first, then methods ×
@@ -140,28 +141,28 @@ public struct SweepPlan: Sendable {
     public let spec: SweepSpec
     public let jobs: [SweepJob]
 
-    public init(_ spec: SweepSpec) {
+    /// Expands a sweep after validating it (`SweepSpec.validate`).
+    public init(_ spec: SweepSpec, file: String = "sweep") throws {
+        try spec.validate(file: file)
         self.spec = spec
         var seen = Set<SweepJob>()
         var jobs: [SweepJob] = []
         func add(_ j: SweepJob) { if seen.insert(j).inserted { jobs.append(j) } }
         for model in spec.models {
             for dataset in spec.datasets {
-                if spec.baseline {
-                    add(SweepJob(model: model, dataset: dataset,
-                                 settings: .baseline(seed: spec.seed, maxNewTokens: spec.maxNewTokens)))
-                }
+                let baseline = SweepJob(model: model, dataset: dataset,
+                                        settings: .unpruned(seed: spec.seed, maxNewTokens: spec.maxNewTokens))
+                if spec.baseline { add(baseline) }
                 for method in spec.methods {
-                    if method == RunConfig.baselineMethod {
-                        add(SweepJob(model: model, dataset: dataset,
-                                     settings: .baseline(seed: spec.seed, maxNewTokens: spec.maxNewTokens)))
+                    if method == Pruning.unprunedName {
+                        add(baseline)
                         continue
                     }
                     for t in spec.tokens {
                         for r in spec.ratios {
+                            let pruning = try Pruning(method: method, tokens: t, ratio: r)
                             add(SweepJob(model: model, dataset: dataset,
-                                         settings: EvalSettings(method: method, tokens: t, ratio: r, seed: spec.seed,
-                                                                maxNewTokens: spec.maxNewTokens)))
+                                         settings: RunSettings(pruning: pruning, seed: spec.seed, maxNewTokens: spec.maxNewTokens)))
                         }
                     }
                 }

@@ -134,10 +134,10 @@ public final class CLIPVisionTower {
         let h = Buffer(count: S * D)
         patchEmbedding.forward(patches.pointer, rows: Np, into: h.pointer + D, scratch: scratch)
         for i in 0..<D { h.pointer[i] = classEmbedding[i] }
-        positionEmbedding.withUnsafeBufferPointer { Ops.add(h.pointer, $0.baseAddress!, count: S * D) }
+        positionEmbedding.withUnsafeBufferPointer { Kernels.add($0.baseAddress!, into: h.pointer, count: S * D, threads: Kernels.threads) }
         preNormW.withUnsafeBufferPointer { w in
             preNormB.withUnsafeBufferPointer { b in
-                Ops.layerNorm(h.pointer, rows: S, dim: D, weight: w.baseAddress!, bias: b.baseAddress!, eps: config.layerNormEps)
+                Kernels.layerNorm(h.pointer, gamma: w.baseAddress!, beta: b.baseAddress!, into: h.pointer, rows: S, n: D, eps: config.layerNormEps, threads: Kernels.threads)
             }
         }
 
@@ -154,13 +154,13 @@ public final class CLIPVisionTower {
             x.pointer.update(from: h.pointer, count: S * D)
             layer.norm1W.withUnsafeBufferPointer { w in
                 layer.norm1B.withUnsafeBufferPointer { b in
-                    Ops.layerNorm(x.pointer, rows: S, dim: D, weight: w.baseAddress!, bias: b.baseAddress!, eps: config.layerNormEps)
+                    Kernels.layerNorm(x.pointer, gamma: w.baseAddress!, beta: b.baseAddress!, into: x.pointer, rows: S, n: D, eps: config.layerNormEps, threads: Kernels.threads)
                 }
             }
             layer.q.forward(x.pointer, rows: S, into: q.pointer, scratch: scratch)
             layer.k.forward(x.pointer, rows: S, into: k.pointer, scratch: scratch)
             layer.v.forward(x.pointer, rows: S, into: v.pointer, scratch: scratch)
-            Ops.scale(q.pointer, count: S * D, by: scale)
+            Buffer.scale(q.pointer, count: S * D, by: scale)
             let recordAttention = li == attentionLayerIndex
             attention.data.withUnsafeMutableBufferPointer { att in
                 let attBase = att.baseAddress!
@@ -170,7 +170,7 @@ public final class CLIPVisionTower {
                     let vv = MatrixView(base: v.pointer + head * hd, rows: S, cols: hd, rowStride: D)
                     let sv = MatrixView(base: sp, rows: S, cols: S)
                     sgemm(qv, .none, kv, .transposed, into: sv)
-                    Ops.softmax(sp, rows: S, count: S, stride: S, threads: 1)
+                    Kernels.softmax(sp, rows: S, n: S, stride: S, threads: 1)
                     if recordAttention {
                         (attBase + head * N).update(from: sp + firstToken, count: N)
                     }
@@ -178,18 +178,18 @@ public final class CLIPVisionTower {
                 }
             }
             layer.out.forward(ctx.pointer, rows: S, into: x.pointer, scratch: scratch)
-            Ops.add(h.pointer, x.pointer, count: S * D)
+            Kernels.add(x.pointer, into: h.pointer, count: S * D, threads: Kernels.threads)
 
             x.pointer.update(from: h.pointer, count: S * D)
             layer.norm2W.withUnsafeBufferPointer { w in
                 layer.norm2B.withUnsafeBufferPointer { b in
-                    Ops.layerNorm(x.pointer, rows: S, dim: D, weight: w.baseAddress!, bias: b.baseAddress!, eps: config.layerNormEps)
+                    Kernels.layerNorm(x.pointer, gamma: w.baseAddress!, beta: b.baseAddress!, into: x.pointer, rows: S, n: D, eps: config.layerNormEps, threads: Kernels.threads)
                 }
             }
             layer.fc1.forward(x.pointer, rows: S, into: mlp.pointer, scratch: scratch)
-            if config.hiddenAct == "quick_gelu" { Ops.quickGELU(mlp.pointer, count: S * I) } else { Ops.gelu(mlp.pointer, count: S * I) }
+            if config.hiddenAct == "quick_gelu" { Kernels.quickGELU(mlp.pointer, count: S * I, threads: Kernels.threads) } else { Kernels.gelu(mlp.pointer, count: S * I, threads: Kernels.threads) }
             layer.fc2.forward(mlp.pointer, rows: S, into: x.pointer, scratch: scratch)
-            Ops.add(h.pointer, x.pointer, count: S * D)
+            Kernels.add(x.pointer, into: h.pointer, count: S * D, threads: Kernels.threads)
             if li + 1 == hiddenStateIndex { features = Self.rows(h, from: firstToken, count: N, width: D) }
         }
         guard let features else { throw ModelError("internal: select layer \(selectLayer) was not reached") }

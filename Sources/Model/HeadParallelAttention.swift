@@ -6,7 +6,7 @@ import Tensor
 /// here and each core takes whole heads, with its own block of the score buffer.
 enum HeadParallelAttention {
     /// Parts the heads are split into (one per engine thread); score buffers hold this many blocks.
-    static let parts: Int = Ops.threads
+    static let parts: Int = Kernels.threads
 
     /// Calls `body(head, scores)` for every head; `scores` points at the calling part's block of
     /// `scoresPerPart` floats inside `scores`.

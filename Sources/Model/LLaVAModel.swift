@@ -1,10 +1,13 @@
 import Checkpoint
 import Dispatch
 import Foundation
+import Records
 import Tensor
+import Records
 
-/// LLaVA-1.5: CLIP vision tower → (pruning, by the caller) → projector → LLaMA decoder with the
-/// visual tokens spliced in where `input_ids` holds -200, greedy decoding.
+/// The weights of LLaVA and the operation of each stage on them: CLIP vision tower, multimodal projector,
+/// LLaMA decoder with the visual tokens spliced in where `input_ids` holds -200, greedy decoding.
+/// `Stages` runs them in order.
 ///
 /// Not thread-safe: one model instance serves one request at a time (it reuses scratch buffers).
 public final class LLaVAModel {
@@ -110,12 +113,51 @@ public final class LLaVAModel {
             current.withUnsafeBufferPointer { x in
                 next.withUnsafeMutableBufferPointer { y in
                     layer.forward(x.baseAddress!, rows: n, into: y.baseAddress!, scratch: scratch)
-                    if i + 1 < projector.count { Ops.gelu(y.baseAddress!, count: n * layer.outFeatures) }
+                    if i + 1 < projector.count { Kernels.gelu(y.baseAddress!, count: n * layer.outFeatures, threads: Kernels.threads) }
                 }
             }
             current = next
         }
         return Tensor(shape: [n, config.hiddenSize], data: current)
+    }
+
+    /// The visual sequence: the patch rows `order` names, projected in that order, with the learned
+    /// `image_newline` where the order has a newline (stock LLaVA-1.6). [order.count, hidden].
+    public func projectVisual(_ order: [VisualToken], features: [Tensor]) throws -> Tensor {
+        var rows: [Float] = []
+        var newlines = 0
+        for token in order {
+            switch token {
+            case .patch(let v, let p):
+                guard v >= 0 && v < features.count, features[v].rank == 2 else {
+                    throw ModelError("visual token of view \(v): there are \(features.count) views")
+                }
+                let (n, d) = (features[v].shape[0], features[v].shape[1])
+                guard p >= 0 && p < n else { throw ModelError("kept index \(p) is outside 0..<\(n)") }
+                rows += features[v].data[(p * d)..<((p + 1) * d)]
+            case .newline:
+                newlines += 1
+            }
+        }
+        let dv = features.first?.shape.last ?? config.mmHiddenSize
+        let projected = try project(Tensor(shape: [rows.count / max(dv, 1), dv], data: rows))
+        guard newlines > 0 else { return projected }
+        guard let newline = imageNewline else {
+            throw ModelError("stock anyres feeding needs model.image_newline, which this checkpoint lacks")
+        }
+        let D = config.hiddenSize
+        var embeds: [Float] = []
+        embeds.reserveCapacity(order.count * D)
+        var next = 0
+        for token in order {
+            if case .patch = token {
+                embeds += projected.data[(next * D)..<((next + 1) * D)]
+                next += 1
+            } else {
+                embeds += newline
+            }
+        }
+        return Tensor(shape: [order.count, D], data: embeds)
     }
 
     /// Token embeddings with each image's embeddings spliced in at its -200 marker, truncated to
@@ -214,141 +256,54 @@ public final class LLaVAModel {
         return logits ? Tensor(shape: [config.vocabSize], data: out) : nil
     }
 
-    /// Greedy decoding: argmax (ties → lowest id, as torch.argmax) until `eosID` or `maxNewTokens`.
-    /// Returns only the new ids; timings cover prefill and decode.
-    public func generate(inputIDs: [Int], imageEmbeddings: [Tensor], maxNewTokens: Int, eosID: Int) throws -> GenerationOutput {
+    /// The decoder state after the prompt: its cache (room for `reserving` more positions) and the
+    /// next-token logits.
+    public struct Prefilled {
+        let cache: KVCache
+        public let logits: Tensor
+    }
+
+    /// Runs the spliced prompt `[L, hidden]` through the decoder.
+    public func prefill(_ embeds: Tensor, reserving maxNewTokens: Int) throws -> Prefilled {
         guard maxNewTokens >= 1 && maxNewTokens <= 1 << 16 else {
             throw ModelError("maxNewTokens \(maxNewTokens) is outside 1...65536")
         }
-        let embeds = try splice(inputIDs: inputIDs, imageEmbeddings: imageEmbeddings)
         let L = embeds.shape[0]
         let cache = decoder.makeCache(capacity: L + maxNewTokens)
-        var timings = StageTimings()
-        var t0 = DispatchTime.now()
-        var logits = try embeds.data.withUnsafeBufferPointer { try decoder.forward($0.baseAddress!, rows: L, cache: cache) }
-        timings.prefill = Self.ms(since: t0)
-        let first = Tensor(shape: [config.vocabSize], data: logits)
-        t0 = DispatchTime.now()
+        let logits = try embeds.data.withUnsafeBufferPointer { try decoder.forward($0.baseAddress!, rows: L, cache: cache) }
+        return Prefilled(cache: cache, logits: Tensor(shape: [config.vocabSize], data: logits))
+    }
+
+    /// Greedy decoding from a prefilled prompt: argmax (ties → lowest id, as torch.argmax) until `eosID`
+    /// or `maxNewTokens`. Returns the new ids and the smallest best-vs-second logit gap over the steps.
+    public func decodeGreedy(_ start: Prefilled, maxNewTokens: Int, eosID: Int) throws -> (tokens: [Int], minStepMargin: Float) {
+        var logits = start.logits.data
         var tokens: [Int] = []
         var minMargin = Float.infinity
         let row = Buffer(count: config.hiddenSize)
         while true {
-            let (next, margin) = logits.withUnsafeBufferPointer { Ops.argmax($0.baseAddress!, count: $0.count) }
+            let (next, margin) = logits.withUnsafeBufferPointer { Buffer.argmax($0.baseAddress!, count: $0.count) }
             minMargin = min(minMargin, margin)
             tokens.append(next)
             if next == eosID || tokens.count >= maxNewTokens { break }
             decoder.embed([next], into: row.pointer)
-            logits = try decoder.forward(row.pointer, rows: 1, cache: cache)
+            logits = try decoder.forward(row.pointer, rows: 1, cache: start.cache)
         }
-        timings.decode = Self.ms(since: t0)
-        let visual = imageEmbeddings.reduce(0) { $0 + $1.shape[0] }
-        return GenerationOutput(tokens: tokens, inputsEmbedsLength: L, visualTokens: visual, firstLogits: first,
-                                minStepMargin: minMargin, timings: timings)
+        return (tokens, minMargin)
     }
 
-    /// The whole LLaVA-1.5 path for one preprocessed image: vision tower, `select` (given the
-    /// tower output, returns the kept patch indices, or nil to keep all), projector, generation.
-    /// Kept indices are sorted so visual tokens enter in their original spatial order.
-    public func generate(inputIDs: [Int], pixels: Tensor, maxNewTokens: Int, eosID: Int,
-                         select: (VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
-        let visionOut = try encode(pixels: pixels)
-        var t0 = DispatchTime.now()
-        let kept = try select(visionOut)?.sorted()
-        let features = try kept.map { try Self.select(visionOut.features, rows: $0) } ?? visionOut.features
-        let pruneMs = Self.ms(since: t0)
-        t0 = DispatchTime.now()
-        let embeddings = try project(features)
-        let projectorMs = Self.ms(since: t0)
-        var out = try generate(inputIDs: inputIDs, imageEmbeddings: [embeddings], maxNewTokens: maxNewTokens, eosID: eosID)
-        out.timings.vision = visionOut.milliseconds
-        out.timings.prune = pruneMs
-        out.timings.projector = projectorMs
-        return out
-    }
-
-    /// Runs the tower on every view and `select` on its output; kept indices sorted (nil keeps all).
-    private func encodeViews(_ views: [Tensor], select: (_ view: Int, VisionOutput) throws -> [Int]?) throws
-        -> (features: [Tensor], kept: [[Int]], visionMs: Double, pruneMs: Double) {
-        var visionMs = 0.0, pruneMs = 0.0
-        var features: [Tensor] = []
-        var kept: [[Int]] = []
-        for (v, pixels) in views.enumerated() {
-            let out = try encode(pixels: pixels)
-            visionMs += out.milliseconds
-            let t0 = DispatchTime.now()
-            kept.append(try select(v, out)?.sorted() ?? Array(0..<out.features.shape[0]))
-            pruneMs += Self.ms(since: t0)
-            features.append(out.features)
-        }
-        return (features, kept, visionMs, pruneMs)
-    }
-
-    /// The LLaVA-1.6 path as VisPruner runs it: `views` are the preprocessed base image followed by
-    /// the `gridRows`×`gridCols` crops ([3, S, S] each); `select` is called once per view (nil keeps
-    /// all); kept tokens are fed base first, then the crops merged spatially (see `AnyresLayout`).
-    public func generateAnyres(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
-                               maxNewTokens: Int, eosID: Int,
-                               select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
-        guard views.count == 1 + gridRows * gridCols else {
-            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
-        }
-        var (features, kept, visionMs, pruneMs) = try encodeViews(views, select: select)
-        var t0 = DispatchTime.now()
-        let gathered = try AnyresLayout.gather(features: features, keptPerView: kept, gridRows: gridRows, gridCols: gridCols)
-        pruneMs += Self.ms(since: t0)
-        t0 = DispatchTime.now()
-        let embeddings = try project(gathered)
-        let projectorMs = Self.ms(since: t0)
-        var out = try generate(inputIDs: inputIDs, imageEmbeddings: [embeddings], maxNewTokens: maxNewTokens, eosID: eosID)
-        out.timings.vision = visionMs
-        out.timings.prune = pruneMs
-        out.timings.projector = projectorMs
-        return out
-    }
-
-    /// Stock LLaVA-1.6 feeding (`spatial_unpad` with `image_newline`; see `StockAnyresLayout`) for an image
-    /// of `imageWidth` × `imageHeight` pixels; otherwise as `generateAnyres`.
-    public func generateAnyresStock(inputIDs: [Int], views: [Tensor], gridRows: Int, gridCols: Int,
-                                    imageWidth: Int, imageHeight: Int, maxNewTokens: Int, eosID: Int,
-                                    select: (_ view: Int, VisionOutput) throws -> [Int]?) throws -> GenerationOutput {
-        guard let newline = imageNewline else {
-            throw ModelError("stock anyres feeding needs model.image_newline, which this checkpoint lacks")
-        }
-        guard views.count == 1 + gridRows * gridCols else {
-            throw ModelError("anyres: expected \(1 + gridRows * gridCols) views, got \(views.count)")
-        }
-        var (features, kept, visionMs, pruneMs) = try encodeViews(views, select: select)
-        let n = features[0].shape[0], dv = features[0].shape[1]
-        let side = Int(Double(n).squareRoot())
-        let order = try StockAnyresLayout.feedOrder(keptPerView: kept, gridRows: gridRows, gridCols: gridCols,
-                                                    patchesPerSide: side, imageWidth: imageWidth, imageHeight: imageHeight)
-        var t0 = DispatchTime.now()
-        var rows: [Float] = []
-        for case let .patch(v, p) in order { rows += features[v].data[(p * dv)..<((p + 1) * dv)] }
-        let patches = rows.count / dv
-        let projected = try project(Tensor(shape: [patches, dv], data: rows))
-        let projectorMs = Self.ms(since: t0)
-        t0 = DispatchTime.now()
-        let D = config.hiddenSize
-        var embeds: [Float] = []
-        embeds.reserveCapacity(order.count * D)
-        var next = 0
-        for entry in order {
-            switch entry {
-            case .patch:
-                embeds += projected.data[(next * D)..<((next + 1) * D)]
-                next += 1
-            case .newline:
-                embeds += newline
-            }
-        }
-        pruneMs += Self.ms(since: t0)
-        var out = try generate(inputIDs: inputIDs, imageEmbeddings: [Tensor(shape: [order.count, D], data: embeds)],
-                               maxNewTokens: maxNewTokens, eosID: eosID)
-        out.timings.vision = visionMs
-        out.timings.prune = pruneMs
-        out.timings.projector = projectorMs
-        return out
+    /// splice → prefill → greedy decoding for ready image embeddings (one per -200 marker).
+    /// Returns only the new ids; timings cover prefill and decode.
+    public func generate(inputIDs: [Int], imageEmbeddings: [Tensor], maxNewTokens: Int, eosID: Int) throws -> GenerationOutput {
+        var clock = StageClock()
+        let embeds = try clock.time(\.prefill) { try splice(inputIDs: inputIDs, imageEmbeddings: imageEmbeddings) }
+        let prefilled = try clock.time(\.prefill) { try prefill(embeds, reserving: maxNewTokens) }
+        let decoded = try clock.time(\.decode) { try decodeGreedy(prefilled, maxNewTokens: maxNewTokens, eosID: eosID) }
+        var timings = clock.timings
+        timings.total = timings.stagesSum
+        return GenerationOutput(tokens: decoded.tokens, inputsEmbedsLength: embeds.shape[0],
+                                visualTokens: imageEmbeddings.reduce(0) { $0 + $1.shape[0] }, firstLogits: prefilled.logits,
+                                minStepMargin: decoded.minStepMargin, timings: timings)
     }
 
     static func ms(since t0: DispatchTime) -> Double {

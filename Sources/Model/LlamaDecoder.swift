@@ -118,7 +118,7 @@ final class LlamaDecoder {
         let angles = rotaryAngles(rows: n, start: start)
 
         for (li, layer) in layers.enumerated() {
-            layer.inputNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer, x.pointer, rows: n, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+            layer.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(h.pointer, weight: $0.baseAddress!, into: x.pointer, rows: n, n: D, eps: config.rmsNormEps, threads: Kernels.threads) }
             let kc = cache.keys[li].pointer, vc = cache.values[li].pointer
             layer.q.forward(x.pointer, rows: n, into: q.pointer, scratch: scratch)
             layer.k.forward(x.pointer, rows: n, into: kc + start * kvw, scratch: scratch)
@@ -140,28 +140,28 @@ final class LlamaDecoder {
                     let sv = MatrixView(base: sp, rows: rows, cols: visible)
                     sgemm(qv, .none, kv, .transposed, into: sv, alpha: scale)
                     // Row r of the block is position start+r0+r and sees keys 0...start+r0+r.
-                    Ops.causalSoftmax(sp, rows: rows, count: visible, start: start + r0, threads: 1)
+                    Kernels.causalSoftmax(sp, rows: rows, n: visible, start: start + r0, threads: 1)
                     sgemm(sv, .none, vv, .none,
                           into: MatrixView(base: ctx.pointer + r0 * qw + head * hd, rows: rows, cols: hd, rowStride: qw))
                     r0 += rows
                 }
             }
             layer.o.forward(ctx.pointer, rows: n, into: x.pointer, scratch: scratch)
-            Ops.add(h.pointer, x.pointer, count: n * D)
+            Kernels.add(x.pointer, into: h.pointer, count: n * D, threads: Kernels.threads)
 
-            layer.postNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer, x.pointer, rows: n, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+            layer.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(h.pointer, weight: $0.baseAddress!, into: x.pointer, rows: n, n: D, eps: config.rmsNormEps, threads: Kernels.threads) }
             layer.gate.forward(x.pointer, rows: n, into: gate.pointer, scratch: scratch)
             layer.up.forward(x.pointer, rows: n, into: up.pointer, scratch: scratch)
-            Ops.siluMul(gate.pointer, up.pointer, count: n * I)
+            Kernels.siluMul(gate.pointer, up: up.pointer, count: n * I, threads: Kernels.threads)
             layer.down.forward(gate.pointer, rows: n, into: x.pointer, scratch: scratch)
-            Ops.add(h.pointer, x.pointer, count: n * D)
+            Kernels.add(x.pointer, into: h.pointer, count: n * D, threads: Kernels.threads)
         }
         cache.length = total
         if !wantLogits { return [] }
 
         // Only the last position's logits are ever needed (prefill and decode alike).
         let last = Buffer(count: D)
-        finalNorm.withUnsafeBufferPointer { Ops.rmsNorm(h.pointer + (n - 1) * D, last.pointer, rows: 1, dim: D, weight: $0.baseAddress!, eps: config.rmsNormEps) }
+        finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(h.pointer + (n - 1) * D, weight: $0.baseAddress!, into: last.pointer, rows: 1, n: D, eps: config.rmsNormEps, threads: Kernels.threads) }
         var logits = [Float](repeating: 0, count: config.vocabSize)
         logits.withUnsafeMutableBufferPointer { lmHead.forward(last.pointer, rows: 1, into: $0.baseAddress!, scratch: scratch) }
         return logits

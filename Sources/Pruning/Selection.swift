@@ -1,4 +1,5 @@
 import Tensor
+import Records
 
 /// Which visual tokens survive pruning: indices into the view's patch sequence (0 ..< N).
 public struct Selection: Equatable, Sendable, Codable {
@@ -32,10 +33,8 @@ public protocol TokenSelector: Sendable {
     func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection
 }
 
-/// The selection methods this tool knows, by the name used on the command line and in result databases.
-public enum SelectionMethod: String, CaseIterable, Sendable {
-    case vispruner, fastervlm, divprune, uniform, random
-
+extension SelectionMethod {
+    /// The selector that implements the method.
     public func selector(seed: UInt64 = 0) -> TokenSelector {
         switch self {
         case .vispruner: return VisPrunerSelector()
@@ -45,8 +44,6 @@ public enum SelectionMethod: String, CaseIterable, Sendable {
         case .random: return RandomSelector(seed: seed)
         }
     }
-
-    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// Runs a selector on each view of a multi-view image (LLaVA-1.6: base view then crops), each with the

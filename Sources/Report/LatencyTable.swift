@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// Per-stage latency per configuration: mean, p50 and p90 in ms, plus decode throughput.
 public struct LatencyTable: Equatable, Sendable {
@@ -14,7 +15,7 @@ public struct LatencyTable: Equatable, Sendable {
         public var decodeTokensPerSecond: Double?
     }
 
-    public static let stageOrder = ["preprocess", "vision", "prune", "prefill", "decode", "total"]
+    public static let stageOrder = StageTimings.stageNames.filter { $0 != "load" }
     public var stages: [String]
     public var rows: [Row]
 

@@ -17,12 +17,11 @@ public struct ScoreTable: Equatable, Sendable {
     public var benchmarks: [String]
     public var rows: [Row]
 
-    /// Column order follows the paper (VQAv2, GQA, ... ) for known names, then the rest alphabetically.
-    public static let preferredOrder = ["vqav2", "gqa", "mme", "pope", "scienceqa", "textvqa"]
-
-    public init(_ results: [ResultRow]) {
+    /// Columns follow `columnOrder` (the registry's order, which is the paper's) for the names it lists,
+    /// then the rest alphabetically.
+    public init(_ results: [ResultRow], columnOrder: [String] = []) {
         var names = Set(results.map(\.dataset))
-        var cols = Self.preferredOrder.filter { names.contains($0) }
+        var cols = columnOrder.filter { names.contains($0) }
         names.subtract(cols)
         cols += names.sorted()
         benchmarks = cols

@@ -1,6 +1,6 @@
 import Foundation
-import Scoring
 import Store
+import Records
 
 /// Reads result databases into the rows the tables and plots are built from.
 public struct StoreReport: Sendable {

@@ -1,4 +1,4 @@
-import Datasets
+import Records
 
 /// Answer ids in the shape the reference writes (`shortuuid.uuid()`: 22 characters from a
 /// 57-letter alphabet), but derived from the run key and question id instead of drawn at random,

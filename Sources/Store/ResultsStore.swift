@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
-import Datasets
-import Scoring
+import Records
 
 /// The SQLite results database: runs, one prediction per answered item, item errors, and scores.
 ///
@@ -249,11 +248,11 @@ public final class ResultsStore: @unchecked Sendable {
         try db.execute(sql: """
             INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
-                prune_ms, prefill_ms, decode_ms, total_ms, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
-                             t.load, t.preprocess, t.vision, t.prune, t.prefill, t.decode, t.total, createdAt])
+                             t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt])
     }
 
     /// Records that an item failed (replacing an earlier error for it); the item stays not done.
@@ -300,9 +299,10 @@ public final class ResultsStore: @unchecked Sendable {
             runID: RunID(row["run_id"]), questionID: qid, itemIndex: row["item_index"], prompt: row["prompt"],
             rawOutput: row["raw_output"], parsedAnswer: row["parsed_answer"], answerID: row["answer_id"],
             visualTokens: row["visual_tokens"], generatedTokens: row["generated_tokens"], kept: kept,
+            // projector_ms is absent from files written before it existed when they are opened read-only.
             timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
-                                  prune: row["prune_ms"], prefill: row["prefill_ms"], decode: row["decode_ms"],
-                                  total: row["total_ms"]),
+                                  prune: row["prune_ms"], projector: (row["projector_ms"] as Double?) ?? 0,
+                                  prefill: row["prefill_ms"], decode: row["decode_ms"], total: row["total_ms"]),
             occurrence: row["occurrence"])
     }
 

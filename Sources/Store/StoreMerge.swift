@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
-import Datasets
-import Scoring
+import Records
 
 /// What `ResultsStore.merge(from:)` did.
 public struct MergeReport: Equatable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import Datasets
+import Records
 
 /// Row id of a run inside one database file (not portable across files; the run key is).
 public struct RunID: Hashable, Sendable, CustomStringConvertible {
@@ -80,44 +80,6 @@ public struct ItemKey: Hashable, Sendable, CustomStringConvertible {
             seen[id] = n + 1
             return ItemKey(id, occurrence: n)
         }
-    }
-}
-
-/// Wall-clock time per stage of answering one item, in milliseconds.
-public struct StageTimings: Equatable, Sendable, Codable {
-    public var load: Double
-    public var preprocess: Double
-    public var vision: Double
-    public var prune: Double
-    public var prefill: Double
-    public var decode: Double
-    public var total: Double
-
-    /// Stage names as used in engine timing dictionaries and column names (`<name>_ms`).
-    public static let stageNames = ["load", "preprocess", "vision", "prune", "prefill", "decode", "total"]
-
-    public init(load: Double = 0, preprocess: Double = 0, vision: Double = 0, prune: Double = 0,
-                prefill: Double = 0, decode: Double = 0, total: Double = 0) {
-        self.load = load
-        self.preprocess = preprocess
-        self.vision = vision
-        self.prune = prune
-        self.prefill = prefill
-        self.decode = decode
-        self.total = total
-    }
-
-    /// From an engine's `[stage: ms]` dictionary; unknown stages are ignored, missing ones are 0.
-    public init(_ dictionary: [String: Double]) {
-        self.init(load: dictionary["load"] ?? 0, preprocess: dictionary["preprocess"] ?? 0,
-                  vision: dictionary["vision"] ?? 0, prune: dictionary["prune"] ?? 0,
-                  prefill: dictionary["prefill"] ?? 0, decode: dictionary["decode"] ?? 0,
-                  total: dictionary["total"] ?? 0)
-    }
-
-    public var dictionary: [String: Double] {
-        ["load": load, "preprocess": preprocess, "vision": vision, "prune": prune,
-         "prefill": prefill, "decode": decode, "total": total]
     }
 }
 

@@ -74,6 +74,10 @@ enum StoreSchema {
                 );
                 """)
         }
+        m.registerMigration("v2-projector-ms") { db in
+            // The projector was counted inside vision_ms before; rows written then keep 0 here.
+            try db.execute(sql: "ALTER TABLE predictions ADD COLUMN projector_ms REAL NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PythonText
 
 /// The LLaMA tokenizer as LLaVA's evaluation uses it: HF transformers 4.37.2's slow `LlamaTokenizer` with
 /// `legacy: false` over a SentencePiece BPE model with byte fallback.
@@ -298,7 +299,7 @@ public final class SentencePieceTokenizer: Sendable {
     private func appendBytesAsUTF8(_ bytes: [UInt8], into out: inout [UInt8]) {
         var i = 0
         while i < bytes.count {
-            let length = PythonText.validUTF8Length(bytes, at: i)
+            let length = SentencePieceUTF8.validLength(bytes, at: i)
             if length == 0 {
                 out.append(contentsOf: [0xEF, 0xBF, 0xBD])
                 i += 1

@@ -1,8 +1,9 @@
 import XCTest
 import Foundation
-import Datasets
+import Benchmarks
 import Store
 import TestSupport
+import Records
 
 /// The harness through the real binary and the real (tiny) engine: kill -9 midway and resume on every
 /// benchmark, sharded runs merged, and report/score agreement.
@@ -35,7 +36,7 @@ final class EndToEndEvalTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for dataset in ["vqav2", "gqa", "mme", "textvqa", "pope", "scienceqa"] {
             let db = work.appendingPathComponent("\(dataset).sqlite")
-            let items = try DatasetRegistry.load().adapter(for: dataset, dataRoot: URL(fileURLWithPath: try data())).items()
+            let items = try DatasetRegistry.load().benchmark(named: dataset, dataRoot: URL(fileURLWithPath: try data())).items()
             // Kill it several times, each once a further random number of answers is stored (the
             // first after 2 to a quarter of the items), resuming in between.
             var partial = 0

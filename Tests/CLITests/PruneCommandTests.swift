@@ -57,7 +57,7 @@ final class PruneCommandTests: XCTestCase {
             (["--features", f, "--attention", a, "--tokens", "8", "--ratio", "1.5"], "--ratio"),
             (["--features", f, "--attention", short.path, "--tokens", "8"], "attention has 10 patches but features have 576"),
             (["--features", nan.path, "--attention", short.path, "--tokens", "4"], "non-finite"),
-            (["--features", f, "--attention", a, "--tokens", "8", "--method", "magic"], "unknown --method"),
+            (["--features", f, "--attention", a, "--tokens", "8", "--method", "magic"], "is invalid for '--method"),
             (["--features", "/nonexistent.npy", "--attention", a, "--tokens", "8"], "/nonexistent.npy"),
         ] {
             let r = try CLIRunner.run(["prune"] + args)

@@ -1,12 +1,12 @@
 import Foundation
 import XCTest
-import Datasets
-import Scoring
+import Benchmarks
 import Store
 @testable import Harness
+import Records
 
 final class EvaluatorTests: XCTestCase {
-    let settings = EvalSettings(method: "vispruner", tokens: 64, ratio: 0.5)
+    let settings = RunSettings(pruning: .pruned(.vispruner, tokens: 64, ratio: 0.5))
 
     func testEveryItemIsStoredAndAResumedRunSkipsDoneItems() throws {
         let bench = try FakeBenchmark(count: 10)
@@ -15,12 +15,12 @@ final class EvaluatorTests: XCTestCase {
         let engine = FakeEngine()
         let eval = Evaluator(engine: engine, store: store)
 
-        let first = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(limit: 4, metadata: harnessMetadata))
+        let first = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(limit: 4, metadata: harnessMetadata))
         XCTAssertEqual(first.answered, 4)
         XCTAssertEqual(first.run.status, .complete, "a --limit run is complete for its limit")
         XCTAssertEqual(engine.calls.count, 4)
 
-        let second = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+        let second = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(second.run.id, first.run.id, "same config, same run")
         XCTAssertEqual(second.resumed, 4)
         XCTAssertEqual(second.answered, 6)
@@ -39,7 +39,7 @@ final class EvaluatorTests: XCTestCase {
             XCTAssertEqual(p.answerID, AnswerID.derive(runKey: second.run.key, questionID: item.questionID))
         }
         XCTAssertEqual(engine.calls.first?.imageURL?.lastPathComponent, "img0.jpg")
-        XCTAssertEqual(engine.calls.first?.maxNewTokens, 16, "the benchmark's decoding length is used by default")
+        XCTAssertEqual(engine.calls.first?.settings.maxNewTokens, 16, "the benchmark's decoding length is used by default")
         XCTAssertEqual(second.run.config.modelID, "fake-llava")
         XCTAssertEqual(second.run.config.checkpointFingerprint, "fake-fingerprint-1")
     }
@@ -50,8 +50,8 @@ final class EvaluatorTests: XCTestCase {
         let store = try ResultsStore(path: tempPath("mme.sqlite"))
         let engine = FakeEngine()
         let eval = Evaluator(engine: engine, store: store)
-        _ = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(limit: 3, metadata: harnessMetadata))
-        let full = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+        _ = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(limit: 3, metadata: harnessMetadata))
+        let full = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(full.resumed, 3)
         XCTAssertEqual(full.answered, 5)
         XCTAssertEqual(engine.calls.count, 8, "the second question of a pair is not mistaken for done")
@@ -68,7 +68,7 @@ final class EvaluatorTests: XCTestCase {
             let path = shard.databasePath(base: tempPath("mme.sqlite"))
             paths.append(path)
             _ = try Evaluator(engine: FakeEngine(), store: try ResultsStore(path: path))
-                .run(adapter: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
+                .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
         }
         let out = tempPath("merged.sqlite")
         let (report, _) = try RunScoring.mergeShards(output: out, shards: paths)
@@ -86,13 +86,13 @@ final class EvaluatorTests: XCTestCase {
         let store = try ResultsStore(path: tempPath("p.sqlite"))
         var out: [String] = []
         let live = try Evaluator(engine: FakeEngine(), store: store).run(
-            adapter: bench.adapter, settings: settings,
+            benchmark: bench.adapter, settings: settings,
             options: EvalOptions(limit: 2, liveProgress: true, metadata: harnessMetadata, write: { out.append($0) }))
         XCTAssertTrue(out.contains { $0.hasPrefix("\r\u{1B}[2K") && $0.contains("2/2") }, "\(out)")
         XCTAssertTrue(live.summaryLine.hasPrefix("fakebench vispruner t64 r0.5: 2 items (2 answered, 0 resumed)"), live.summaryLine)
         out = []
         let quiet = try Evaluator(engine: FakeEngine(), store: store).run(
-            adapter: bench.adapter, settings: settings,
+            benchmark: bench.adapter, settings: settings,
             options: EvalOptions(liveProgress: false, metadata: harnessMetadata, write: { out.append($0) }))
         XCTAssertEqual(out, [])
         XCTAssertTrue(quiet.summaryLine.contains("3 items (1 answered, 2 resumed)"), quiet.summaryLine)
@@ -126,7 +126,7 @@ final class EvaluatorTests: XCTestCase {
                                               kept: [], timings: StageTimings()))
         }
         let summary = try Evaluator(engine: engine, store: store)
-            .run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+            .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(summary.failures.count, 0)
         XCTAssertEqual(summary.run.status, .complete)
         XCTAssertEqual(try store.predictions(summary.run.id).map(\.rawOutput)[1], "x", "the first writer's answer stays")
@@ -138,8 +138,8 @@ final class EvaluatorTests: XCTestCase {
         let store = try ResultsStore(path: tempPath("r.sqlite"))
         let engine = FakeEngine()
         let eval = Evaluator(engine: engine, store: store)
-        _ = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
-        let again = try eval.run(adapter: bench.adapter, settings: settings, options: EvalOptions(restart: true, metadata: harnessMetadata))
+        _ = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+        let again = try eval.run(benchmark: bench.adapter, settings: settings, options: EvalOptions(restart: true, metadata: harnessMetadata))
         XCTAssertEqual(again.answered, 5)
         XCTAssertEqual(again.resumed, 0)
         XCTAssertEqual(engine.calls.count, 10)
@@ -153,7 +153,7 @@ final class EvaluatorTests: XCTestCase {
         let engine = FakeEngine()
         engine.failingPrompts = ["Question 5?\nAnswer briefly."]
         let summary = try Evaluator(engine: engine, store: store)
-            .run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+            .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(summary.answered, 7)
         XCTAssertEqual(summary.failures.count, 3)
         XCTAssertTrue(summary.failures[0].message.contains("img3.jpg"), summary.failures[0].message)
@@ -170,7 +170,7 @@ final class EvaluatorTests: XCTestCase {
         defer { bench.remove() }
         let store = try ResultsStore(path: tempPath("r.sqlite"))
         let summary = try Evaluator(engine: FakeEngine(), store: store).run(
-            adapter: bench.adapter, settings: settings,
+            benchmark: bench.adapter, settings: settings,
             options: EvalOptions(maxConsecutiveFailures: 4, metadata: harnessMetadata))
         XCTAssertTrue(summary.aborted)
         XCTAssertEqual(summary.failures.count, 4)
@@ -182,7 +182,7 @@ final class EvaluatorTests: XCTestCase {
         defer { bench.remove() }
         let whole = try ResultsStore(path: tempPath("whole.sqlite"))
         let full = try Evaluator(engine: FakeEngine(), store: whole)
-            .run(adapter: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+            .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
 
         let base = tempPath("sweep.sqlite")
         var shardPaths: [String] = []
@@ -192,7 +192,7 @@ final class EvaluatorTests: XCTestCase {
             let path = shard.databasePath(base: base)
             shardPaths.append(path)
             let s = try Evaluator(engine: FakeEngine(), store: try ResultsStore(path: path))
-                .run(adapter: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
+                .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
             XCTAssertEqual(s.run.status, .incomplete, "one shard alone is not the whole run")
             XCTAssertEqual(s.run.key, full.run.key, "the shard is not part of the run key")
             positions += try ResultsStore(path: path).predictions(s.run.id).map(\.itemIndex)
@@ -232,7 +232,7 @@ final class EvaluatorTests: XCTestCase {
         let shard = try ShardSpec(index: 0, count: 2)
         let path = shard.databasePath(base: tempPath("x.sqlite"))
         _ = try Evaluator(engine: FakeEngine(), store: try ResultsStore(path: path))
-            .run(adapter: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
+            .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
         let (report, lines) = try RunScoring.mergeShards(output: tempPath("m.sqlite"), shards: [path])
         XCTAssertEqual(report.incompleteRuns.count, 1)
         XCTAssertTrue(lines.contains { $0.hasPrefix("INCOMPLETE") && $0.contains("3 of 6") }, "\(lines)")

@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
-import Datasets
-import Scoring
+import Benchmarks
 import Store
 @testable import Harness
+import Records
 
 /// A deterministic engine: the answer depends only on the request, like greedy decoding.
 final class FakeEngine: AnswerEngine {
@@ -22,12 +22,12 @@ final class FakeEngine: AnswerEngine {
         let h = SHA256Digest.hex(request.prompt + "|\(request.method)|\(n)|\(request.ratio)")
         let kept = (0..<min(n, 8)).map { (Int($0) * 37 + request.prompt.count) % 576 }
         return EngineAnswer(text: "Answer \(h.prefix(6)).", generatedTokens: 3, visualTokensFed: n, kept: [kept],
-                            timings: ["preprocess": 1, "vision": 2, "prune": 0.5, "prefill": 3, "decode": 4, "total": 10.5])
+                            timings: StageTimings(preprocess: 1, vision: 2, prune: 0.5, prefill: 3, decode: 4, total: 10.5))
     }
 }
 
 /// Reads a small LLaVA-style question file (`{"question_id", "image", "text"}` per line).
-struct FakeAdapter: BenchmarkAdapter {
+struct FakeAdapter: Benchmark {
     let spec: DatasetSpec
     let dataRoot: URL
 
@@ -52,6 +52,11 @@ struct FakeAdapter: BenchmarkAdapter {
     func parseAnswer(_ output: String) -> String {
         output.trimmingCharacters(in: CharacterSet(charactersIn: ".")).lowercased()
     }
+
+    static let implementation = "fakebench"
+    static let submissionFormat = "fakebench"
+    func scorer() throws -> any BenchmarkScorer { FakeScorer() }
+    func submissionExporter() -> any SubmissionExporter { AnswersJSONLExporter(spec: spec, dataRoot: dataRoot) }
 }
 
 /// A benchmark folder with `count` questions; items listed in `missingImages` have no image file.

@@ -1,9 +1,11 @@
 import Foundation
 import XCTest
-import Datasets
+import Benchmarks
 import Store
 import TestSupport
 @testable import Harness
+import PythonText
+import Records
 
 /// Runs the real LLaVA question-file samples (../shared/datasets-samples) through the evaluator
 /// with the fake engine: every item stored once, ids with their JSON type, answers files that
@@ -30,11 +32,11 @@ final class SampleQuestionFileTests: XCTestCase {
             }
             let adapter = FakeAdapter(spec: try makeSpec(name: sample.bench.lowercased(), questionFile: sample.questionFile,
                                                          imageFolder: sample.imageFolder), dataRoot: root)
-            let settings = EvalSettings(method: "vispruner", tokens: 64, ratio: 0.5)
+            let settings = RunSettings(pruning: .pruned(.vispruner, tokens: 64, ratio: 0.5))
 
             let whole = try ResultsStore(path: tempPath("whole.sqlite"))
             let summary = try Evaluator(engine: FakeEngine(), store: whole)
-                .run(adapter: adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+                .run(benchmark: adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
             XCTAssertEqual(summary.failures.count, 0, "\(sample.bench): \(summary.failures.first?.message ?? "")")
             XCTAssertEqual(summary.answered, lines.count, sample.bench)
             XCTAssertEqual(summary.run.status, .complete, sample.bench)
@@ -46,7 +48,7 @@ final class SampleQuestionFileTests: XCTestCase {
             }
 
             let again = try Evaluator(engine: FakeEngine(), store: whole)
-                .run(adapter: adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
+                .run(benchmark: adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
             XCTAssertEqual(again.answered, 0, "\(sample.bench): a finished run resumes to nothing")
 
             var shards: [String] = []
@@ -55,7 +57,7 @@ final class SampleQuestionFileTests: XCTestCase {
                 let path = shard.databasePath(base: tempPath("s.sqlite"))
                 shards.append(path)
                 _ = try Evaluator(engine: FakeEngine(), store: try ResultsStore(path: path))
-                    .run(adapter: adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
+                    .run(benchmark: adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
             }
             let out = tempPath("merged.sqlite")
             let (report, _) = try RunScoring.mergeShards(output: out, shards: shards)

@@ -2,11 +2,12 @@ import Foundation
 import XCTest
 import Store
 @testable import Harness
+import Records
 
 final class SweepPlanTests: XCTestCase {
     let json = """
         {"models": ["ckpt/llava-v1.5-7b", "ckpt/llava-v1.5-13b"], "datasets": ["gqa", "pope"],
-         "methods": ["vispruner", "fastv"], "tokens": [64, 128, 192], "ratios": [0.5], "limit": 100}
+         "methods": ["vispruner", "fastervlm"], "tokens": [64, 128, 192], "ratios": [0.5], "limit": 100}
         """
     let yaml = """
         # same sweep as the JSON one
@@ -14,7 +15,7 @@ final class SweepPlanTests: XCTestCase {
           - ckpt/llava-v1.5-7b
           - ckpt/llava-v1.5-13b
         datasets: [gqa, pope]
-        methods: [vispruner, fastv]
+        methods: [vispruner, fastervlm]
         tokens: [64, 128, 192]
         ratios: [0.5]
         limit: 100
@@ -26,14 +27,14 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(a, b)
         XCTAssertTrue(a.baseline)
         XCTAssertEqual(a.limit, 100)
-        let plan = SweepPlan(a)
+        let plan = try SweepPlan(a)
         // 2 models × 2 datasets × (1 baseline + 2 methods × 3 budgets × 1 ratio)
         XCTAssertEqual(plan.jobs.count, 2 * 2 * (1 + 2 * 3 * 1))
-        XCTAssertEqual(plan.jobs.filter { $0.settings.tokens == nil }.count, 4, "one baseline per model × dataset")
+        XCTAssertEqual(plan.jobs.filter { $0.settings.pruning.tokens == nil }.count, 4, "one baseline per model × dataset")
         XCTAssertEqual(plan.jobs[0].description, "llava-v1.5-7b gqa none")
         XCTAssertEqual(plan.jobs[1].description, "llava-v1.5-7b gqa vispruner t64 r0.5")
         XCTAssertEqual(Set(plan.jobs).count, plan.jobs.count)
-        XCTAssertEqual(SweepPlan(b).jobs, plan.jobs)
+        XCTAssertEqual(try SweepPlan(b).jobs, plan.jobs)
     }
 
     func testLoadPicksTheFormatByExtension() throws {
@@ -51,11 +52,11 @@ final class SweepPlanTests: XCTestCase {
 
     func testBaselineListedAsAMethodIsNotDuplicatedAndCanBeTurnedOff() throws {
         let spec = SweepSpec(models: ["m"], datasets: ["mme"], methods: ["none", "vispruner"], tokens: [32], ratios: [0.25, 0.5])
-        XCTAssertEqual(SweepPlan(spec).jobs.count, 1 + 2)
+        XCTAssertEqual(try SweepPlan(spec).jobs.count, 1 + 2)
         var off = spec
         off.baseline = false
         off.methods = ["vispruner"]
-        XCTAssertEqual(SweepPlan(off).jobs.count, 2)
+        XCTAssertEqual(try SweepPlan(off).jobs.count, 2)
     }
 
     func testInvalidSweepsAreRejectedWithTheFieldNamed() {
@@ -78,8 +79,8 @@ final class SweepPlanTests: XCTestCase {
     func testStatesAgainstAStoreSkipFinishedRuns() throws {
         let store = try ResultsStore(path: tempPath("sweep.sqlite"))
         func config(_ t: Int?) -> RunConfig {
-            RunConfig(modelID: "m", checkpointFingerprint: "f", dataset: "gqa", split: "s", method: t == nil ? "none" : "vispruner",
-                      tokens: t, ratio: t == nil ? 0 : 0.5, maxNewTokens: 16)
+            RunConfig(modelID: "m", checkpointFingerprint: "f", dataset: "gqa", split: "s",
+                      pruning: t.map { .pruned(.vispruner, tokens: $0, ratio: 0.5) } ?? .unpruned, maxNewTokens: 16)
         }
         let finished = try store.beginRun(config(64), metadata: harnessMetadata, expectedItems: 0)
         try store.finishRun(finished)
@@ -100,11 +101,11 @@ final class SweepRunnerTests: XCTestCase {
         let runner = SweepRunner(store: store, makeEngine: { model in
             enginesBuilt.append(model)
             return FakeEngine()
-        }, makeAdapter: { _ in
+        }, makeBenchmark: { _ in
             adaptersBuilt += 1
             return bench.adapter
         })
-        let plan = SweepPlan(SweepSpec(models: ["m1"], datasets: ["fakebench"], methods: ["vispruner"],
+        let plan = try SweepPlan(SweepSpec(models: ["m1"], datasets: ["fakebench"], methods: ["vispruner"],
                                        tokens: [16, 32], ratios: [0.5], limit: 3))
         let first = try runner.run(plan, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(first.count, 3)

@@ -54,8 +54,8 @@ final class LLaVA16Tests: XCTestCase {
             done.insert(p)
             let all = try Npy.readTensor(contentsOf: root.appendingPathComponent(p))
             let views = (0..<5).map { all.rows($0..<($0 + 1)).reshaped([3, 336, 336]) }
-            let out = try model.generateAnyres(inputIDs: ids, views: views, gridRows: 2, gridCols: 2,
-                                               maxNewTokens: gen.count - 1, eosID: 2) { v, _ in kept[v] }
+            let out = try Stages.answer(model: model, inputIDs: ids, image: PreparedImage(views: views, layout: .fixedGrid(rows: 2, columns: 2)),
+                                        selector: .fixed(kept), maxNewTokens: gen.count - 1, eosID: 2).generation
             XCTAssertEqual([1] + out.tokens, gen, p)
         }
         XCTAssertEqual(done.count, 2)

@@ -94,8 +94,9 @@ final class LLaVAModelTests: XCTestCase {
             guard let p = c.pixelsPath, !seen.contains(p) else { continue }
             seen.insert(p)
             let pixels = try Npy.readTensor(contentsOf: root.appendingPathComponent(p))
-            let out = try model.generate(inputIDs: c.inputIDs, pixels: pixels, maxNewTokens: c.generated.count - 1,
-                                         eosID: model.config.eosTokenID) { _ in c.kept }
+            let out = try Stages.answer(model: model, inputIDs: c.inputIDs, image: PreparedImage(views: [pixels], layout: .single),
+                                        selector: .fixed([c.kept]), maxNewTokens: c.generated.count - 1,
+                                        eosID: model.config.eosTokenID).generation
             XCTAssertEqual([1] + out.tokens, c.generated, "case \(c.index)")
             XCTAssertEqual(out.visualTokens, c.kept.count)
             XCTAssertGreaterThan(out.timings.vision, 0)

@@ -3,6 +3,7 @@ import TestSupport
 import Tensor
 import Pruning
 @testable import Model
+import Records
 
 /// The whole pipeline from image file and question — preprocessing, prompt, tokenizer, vision tower,
 /// selection, projector, decoder — against every recorded reference run.
@@ -25,8 +26,10 @@ final class PipelineParityTests: XCTestCase {
             let wantKept: [[Int]] = family == "llava15" ? [ints(c["kept"])] : (c["kept_per_crop"] as! [Any]).map(ints)
 
             // Everything downstream of selection, replaying the recorded selection.
-            let r = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String, method: .vispruner,
-                                                     tokens: tokens, ratio: ratio, maxNewTokens: 16, fixedSelection: wantKept))
+            let r = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String,
+                                                     settings: RunSettings(pruning: .pruned(.vispruner, tokens: tokens, ratio: ratio),
+                                                                           maxNewTokens: 16),
+                                                     fixedSelection: wantKept))
             XCTAssertEqual(r.prompt, c["prompt"] as? String, label)
             XCTAssertEqual(r.inputIDs, ints(c["input_ids"]), label)
             XCTAssertEqual(r.visualTokensFed, (c["visual_tokens_fed"] as! NSNumber).intValue, label)
@@ -46,8 +49,9 @@ final class PipelineParityTests: XCTestCase {
             // settings on this AVX2 machine (Benchmarks/peers/clip_tiny_reproducibility.py --transformers);
             // the attention ranking does not turn on such differences.
             guard seen.insert(label).inserted else { continue }
-            let own = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String, method: .vispruner,
-                                                       tokens: tokens, ratio: ratio, maxNewTokens: 1))
+            let own = try pipeline.run(PipelineRequest(imageURL: image, question: c["question"] as! String,
+                                                       settings: RunSettings(pruning: .pruned(.vispruner, tokens: tokens, ratio: ratio),
+                                                                             maxNewTokens: 1)))
             if own.selections.map(\.kept) == wantKept { ownSelectionMatches += 1 }
             let recordedFeatures = try Npy.readTensor(contentsOf: try Fixtures.require("fixtures/\(family)/" + (c["features"] as! String)))
             let recordedAttention = try Npy.readTensor(contentsOf: try Fixtures.require("fixtures/\(family)/" + (c["cls_attention"] as! String)))

@@ -18,7 +18,8 @@ final class RealSizeTests: XCTestCase {
         let side = model.vision.config.imageSize
         let pixels = Tensor(shape: [3, side, side], data: (0..<(3 * side * side)).map { Float(($0 * 7919) % 255) / 128 - 1 })
         let prompt = [1] + Array(repeating: 450, count: 20) + [LLaVAModel.imageTokenIndex] + Array(repeating: 1724, count: 10)
-        let out = try model.generate(inputIDs: prompt, pixels: pixels, maxNewTokens: 4, eosID: -1) { _ in nil }
+        let out = try Stages.answer(model: model, inputIDs: prompt, image: PreparedImage(views: [pixels], layout: .single),
+                                    selector: .all, maxNewTokens: 4, eosID: -1).generation
         let peak = Self.peakRSSKiB()
         print(String(format: "real-size: L=%d vision %.0f ms, projector %.0f ms, prefill %.0f ms, decode %.0f ms for %d tokens, peak RSS %.2f GiB",
                      out.inputsEmbedsLength, out.timings.vision, out.timings.projector, out.timings.prefill, out.timings.decode,

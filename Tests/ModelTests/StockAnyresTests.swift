@@ -38,11 +38,11 @@ final class StockAnyresTests: XCTestCase {
         let model = try Fixtures.require("fixtures/llava16-tiny")
         let image = try Fixtures.require("fixtures/llava16/images/scene-640x480.jpg")
         let stock = try LLaVAPipeline(modelDirectory: model, anyresMode: .stock)
-        let r = try stock.run(PipelineRequest(imageURL: image, question: "Is there a dog?", method: nil, maxNewTokens: 2))
+        let r = try stock.run(PipelineRequest(imageURL: image, question: "Is there a dog?", settings: .unpruned(maxNewTokens: 2)))
         // 640×480 fits the 672×672 pinpoint: 2×2 crops, merged 48×48, rows 6..<42 kept, one newline per row.
         XCTAssertEqual(r.visualTokensFed, 576 + 36 * 48 + 36)
         let fixed = try LLaVAPipeline(modelDirectory: model)
-        let f = try fixed.run(PipelineRequest(imageURL: image, question: "Is there a dog?", method: nil, maxNewTokens: 2))
+        let f = try fixed.run(PipelineRequest(imageURL: image, question: "Is there a dog?", settings: .unpruned(maxNewTokens: 2)))
         XCTAssertEqual(f.visualTokensFed, 5 * 576)
     }
 }

@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 @testable import Pruning
+import Records
 
 /// Invariants every method must satisfy, on synthetic inputs including budgets where the reference
 /// implementation itself raises an error.

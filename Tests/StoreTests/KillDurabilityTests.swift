@@ -1,14 +1,15 @@
 import Foundation
 import XCTest
-import Datasets
+import Benchmarks
 @testable import Store
+import Records
 
 /// Durability against SIGKILL: a child process (`store-writer`) records items in a loop and is
 /// killed at random moments; every item it reported as recorded must be present exactly once and
 /// the database must pass `PRAGMA integrity_check`.
 final class KillDurabilityTests: XCTestCase {
     static let writerConfig = RunConfig(modelID: "writer-model", checkpointFingerprint: "fp", dataset: "synthetic",
-                                        split: "test", method: "vispruner", tokens: 64, ratio: 0.5, maxNewTokens: 16)
+                                        split: "test", pruning: .pruned(.vispruner, tokens: 64, ratio: 0.5), maxNewTokens: 16)
 
     func writerURL() throws -> URL {
         // The helper is built next to the test bundle (same products directory).
@@ -37,7 +38,8 @@ final class KillDurabilityTests: XCTestCase {
         let exe = try writerURL()
         let dir = try TempDir()
         let db = dir.path("kill.sqlite")
-        let total = 400
+        // Enough items that the writer is still running when the kills come (a commit takes ~0.1 ms here).
+        let total = 4000
         var reported = Set<Int>()
         var rng = SystemRandomNumberGenerator()
         var kills = 0

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
-import Datasets
-import Scoring
+import Benchmarks
 @testable import Store
+import Records
 
 final class MergeTests: XCTestCase {
     /// Writes items `indices` of `config` into a new database at `path`.

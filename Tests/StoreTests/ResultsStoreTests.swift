@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
-import Datasets
-import Scoring
+import Benchmarks
 @testable import Store
+import Records
 
 final class ResultsStoreTests: XCTestCase {
     func testSameConfigResumesTheSameRun() throws {

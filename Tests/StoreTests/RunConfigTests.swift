@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
-import Datasets
+import Benchmarks
 @testable import Store
+import Records
 
 final class RunConfigTests: XCTestCase {
     func testSHA256MatchesStandardVectors() {
@@ -33,9 +34,9 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(decoded, base)
         XCTAssertEqual(decoded.key, base.key)
         var variants: [RunConfig] = []
-        var c = base; c.tokens = 128; variants.append(c)
-        c = base; c.ratio = 0.25; variants.append(c)
-        c = base; c.method = "fastv"; variants.append(c)
+        var c = base; c.pruning = .pruned(.vispruner, tokens: 128, ratio: 0.5); variants.append(c)
+        c = base; c.pruning = .pruned(.vispruner, tokens: 64, ratio: 0.25); variants.append(c)
+        c = base; c.pruning = .pruned(.fastervlm, tokens: 64, ratio: 0.5); variants.append(c)
         c = base; c.checkpointFingerprint = "other"; variants.append(c)
         c = base; c.modelID = "llava-v1.5-13b"; variants.append(c)
         c = base; c.seed = 1; variants.append(c)

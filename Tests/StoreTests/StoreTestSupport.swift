@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
-import Datasets
+import Benchmarks
 import Store
+import Records
 
 /// A fresh directory per test, removed afterwards.
 final class TempDir {
@@ -16,8 +17,7 @@ final class TempDir {
 
 func sampleConfig(tokens: Int? = 64, dataset: String = "gqa") -> RunConfig {
     RunConfig(modelID: "llava-v1.5-7b", checkpointFingerprint: "abc123", dataset: dataset, split: "testdev_balanced",
-              method: tokens == nil ? RunConfig.baselineMethod : "vispruner", tokens: tokens, ratio: tokens == nil ? 0 : 0.5,
-              maxNewTokens: 128)
+              pruning: tokens.map { .pruned(.vispruner, tokens: $0, ratio: 0.5) } ?? .unpruned, maxNewTokens: 128)
 }
 
 let testMetadata = RunMetadata(toolVersion: "test", gitCommit: "deadbeef", host: "testhost")
@@ -29,5 +29,5 @@ func samplePrediction(run: RunID, config: RunConfig, index: Int, qid: QuestionID
                             rawOutput: text, parsedAnswer: text.lowercased(),
                             answerID: AnswerID.derive(runKey: config.key, questionID: id),
                             visualTokens: 64, generatedTokens: 3, kept: [[index, 5, 9]],
-                            timings: StageTimings(["preprocess": 1.5, "total": Double(index) + 0.25]))
+                            timings: StageTimings(preprocess: 1.5, total: Double(index) + 0.25))
 }

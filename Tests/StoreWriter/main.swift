@@ -4,8 +4,9 @@
 // skipping those already done; after each `record` returns it prints "done <index>" and flushes,
 // so the parent knows exactly which items were committed before the kill.
 import Foundation
-import Datasets
+import Benchmarks
 import Store
+import Records
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("store-writer: \(message)\n".utf8))
@@ -22,7 +23,7 @@ let total = args.count > 5 ? (Int(args[5]) ?? first + count) : first + count
 
 /// The config every writer uses, so all of them (and the test) address one run.
 let config = RunConfig(modelID: "writer-model", checkpointFingerprint: "fp", dataset: "synthetic", split: "test",
-                       method: "vispruner", tokens: 64, ratio: 0.5, maxNewTokens: 16)
+                       pruning: .pruned(.vispruner, tokens: 64, ratio: 0.5), maxNewTokens: 16)
 
 func questionID(_ i: Int) -> QuestionID { i % 2 == 0 ? .int(Int64(i)) : .string("q\(i)") }
 

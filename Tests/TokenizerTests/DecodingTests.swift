@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Tokenizer
 import XCTest
+import PythonText
 
 final class DecodingTests: XCTestCase {
     func testIdsOutsideVocabularyAreSkipped() throws {

@@ -30,18 +30,18 @@ let benchmarks: @Sendable () -> Void = {
         pixels = LLaVAImagePreprocessing.pad(try ImageDecoder.decode(contentsOf: BenchmarkModels.sampleImage))
         // Touch every mapped weight page once, so the measured runs see the steady state of a long
         // evaluation rather than the first item's page faults.
-        _ = try model.generate(inputIDs: ids, pixels: pixels, maxNewTokens: 2, eosID: -1) { _ in Array(0..<32) }
+        _ = try Stages.answer(model: model, inputIDs: ids, image: PreparedImage(views: [pixels], layout: .single),
+                              selector: .fixed([Array(0..<32)]), maxNewTokens: 2, eosID: -1)
     } catch {
         fatalError("cannot prepare the random 7B checkpoint: \(error)")
     }
     for tokens in [576, 192, 128, 64, 32] {
         Benchmark("generate 7B, \(tokens) visual tokens\(suffix)", configuration: .init(metrics: metrics)) { benchmark in
             for _ in benchmark.scaledIterations {
-                let out = try model.generate(inputIDs: ids, pixels: pixels, maxNewTokens: 8, eosID: -1) { vision in
-                    tokens >= vision.features.shape[0] ? nil
-                        : try VisPrunerSelector().select(features: vision.features, attention: vision.clsAttention,
-                                                         tokens: tokens, ratio: 0.5).kept
-                }
+                let selector: PatchSelector = tokens >= model.vision.config.numPatches
+                    ? .all : .method(.vispruner, tokens: tokens, ratio: 0.5, seed: 0)
+                let out = try Stages.answer(model: model, inputIDs: ids, image: PreparedImage(views: [pixels], layout: .single),
+                                            selector: selector, maxNewTokens: 8, eosID: -1).generation
                 let t = out.timings
                 benchmark.measurement(stage("ttft ms"), Int(t.vision + t.prune + t.projector + t.prefill))
                 benchmark.measurement(stage("vision ms"), Int(t.vision))

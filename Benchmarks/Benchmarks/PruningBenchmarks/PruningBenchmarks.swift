@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Pruning
 import Tensor
+import Records
 
 /// Selection time at LLaVA-1.5 geometry (N = 576 patches, D = 1024 CLIP ViT-L channels, 16 heads).
 ///

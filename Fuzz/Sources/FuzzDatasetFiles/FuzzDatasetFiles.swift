@@ -1,4 +1,4 @@
-import Datasets
+import Benchmarks
 import Foundation
 import FuzzSupport
 
@@ -48,11 +48,11 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = MMEAnswer.parse(text)
         _ = MMEAnswer.parse(resultsField: text)
         _ = POPEAnswer.parse(text)
-        _ = ScienceQAAdapter.options(in: text)
+        _ = ScienceQABenchmark.options(in: text)
         let parsed = ScienceQAAnswer.parse(text)
         _ = ScienceQAAnswer.predictionIndex(parsed, choiceCount: 5)
-        _ = GQAAdapter.prediction(text)
-        _ = TextVQAAdapter.question(fromPrompt: text)
+        _ = GQABenchmark.prediction(text)
+        _ = TextVQABenchmark.question(fromPrompt: text)
         _ = EvalAIAnswerProcessor.normalize(text)
         _ = VQAEvalNormalizer.normalize(text)
         _ = MMEGroundTruth.category(ofQuestionID: text)

@@ -1,0 +1,173 @@
+import Foundation
+
+/// The benchmarks declared in `datasets.json`, validated, and the implementation for each.
+public struct DatasetRegistry: Sendable {
+    public static let fileName = "datasets.json"
+    /// Environment variables: data root, and an explicit registry file.
+    public static let dataRootVariable = "VISPRUNER_DATA"
+    public static let registryVariable = "VISPRUNER_DATASETS"
+
+    public let specs: [DatasetSpec]
+    /// Where the registry was read from (nil when built in memory).
+    public let source: URL?
+
+    /// Validates names (non-empty, unique) and paths (relative, not escaping the data root).
+    public init(specs: [DatasetSpec], source: URL? = nil) throws {
+        let file = source?.path ?? "datasets registry"
+        var seen = Set<String>()
+        for (i, s) in specs.enumerated() {
+            let entry = "datasets[\(i)]"
+            guard !s.name.isEmpty else { throw DatasetError(file: file, field: "\(entry).name", "empty") }
+            guard seen.insert(s.name).inserted else {
+                throw DatasetError(file: file, field: "\(entry).name", "duplicate benchmark name '\(s.name)'")
+            }
+            var paths = [("questionFile", s.questionFile), ("imageFolder", s.imageFolder)]
+            paths += s.annotationFiles.sorted { $0.key < $1.key }.map { ("annotationFiles.\($0.key)", $0.value) }
+            for (field, p) in paths {
+                if let problem = Self.pathProblem(p) {
+                    throw DatasetError(file: file, field: "\(entry) (\(s.name)).\(field)", problem)
+                }
+            }
+            guard (1...8192).contains(s.maxNewTokens) else {
+                throw DatasetError(file: file, field: "\(entry) (\(s.name)).maxNewTokens", "must be between 1 and 8192, got \(s.maxNewTokens)")
+            }
+        }
+        self.specs = specs
+        self.source = source
+    }
+
+    /// Lexical check that a path stays inside the data root.
+    static func pathProblem(_ p: String) -> String? {
+        if p.isEmpty { return "empty path" }
+        if p.hasPrefix("/") { return "'\(p)' is absolute; paths are relative to the data root" }
+        var depth = 0
+        for c in p.split(separator: "/") {
+            if c == ".." { depth -= 1 } else if c != "." { depth += 1 }
+            if depth < 0 { return "'\(p)' escapes the data root" }
+        }
+        return nil
+    }
+
+    /// Reads and validates a registry file.
+    public static func load(from url: URL) throws -> DatasetRegistry {
+        try parse(try readBounded(url, limit: 16 << 20), source: url)
+    }
+
+    static let requiredKeys = ["name", "title", "split", "questionFile", "annotationFiles", "imageFolder",
+                               "promptSuffix", "scorer", "submissionFormat", "maxNewTokens"]
+
+    /// Parses registry JSON, naming the entry and key of any unknown, missing or mistyped field.
+    public static func parse(_ data: Data, source: URL? = nil) throws -> DatasetRegistry {
+        let file = source?.path ?? "datasets registry"
+        let any: Any
+        do { any = try JSONSerialization.jsonObject(with: data) } catch {
+            throw DatasetError(file: file, "not valid JSON (\(error.localizedDescription))")
+        }
+        guard let top = any as? [String: Any] else { throw DatasetError(file: file, "expected an object {\"datasets\": [...]}") }
+        if let extra = top.keys.sorted().first(where: { $0 != "datasets" }) {
+            throw DatasetError(file: file, field: extra, "unknown key (only \"datasets\" is allowed)")
+        }
+        guard let list = top["datasets"] as? [Any] else { throw DatasetError(file: file, field: "datasets", "missing or not an array") }
+        var specs: [DatasetSpec] = []
+        for (i, el) in list.enumerated() {
+            guard let o = el as? [String: Any] else { throw DatasetError(file: file, field: "datasets[\(i)]", "not an object") }
+            let entry = "datasets[\(i)]" + ((o["name"] as? String).map { " (\($0))" } ?? "")
+            if let unknown = o.keys.sorted().first(where: { !requiredKeys.contains($0) }) {
+                throw DatasetError(file: file, field: "\(entry).\(unknown)", "unknown key (allowed: \(requiredKeys.joined(separator: ", ")))")
+            }
+            if let missing = requiredKeys.first(where: { o[$0] == nil }) {
+                throw DatasetError(file: file, field: "\(entry).\(missing)", "missing")
+            }
+            func str(_ k: String) throws -> String {
+                guard let s = o[k] as? String else { throw DatasetError(file: file, field: "\(entry).\(k)", "not a string") }
+                return s
+            }
+            guard let ann = o["annotationFiles"] as? [String: Any] else {
+                throw DatasetError(file: file, field: "\(entry).annotationFiles", "not an object of name -> path")
+            }
+            var annotations: [String: String] = [:]
+            for (k, v) in ann {
+                guard let s = v as? String else { throw DatasetError(file: file, field: "\(entry).annotationFiles.\(k)", "not a string") }
+                annotations[k] = s
+            }
+            guard let n = o["maxNewTokens"] as? NSNumber, String(cString: n.objCType) != "c",
+                  String(cString: n.objCType) != "d" else {
+                throw DatasetError(file: file, field: "\(entry).maxNewTokens", "not an integer")
+            }
+            specs.append(DatasetSpec(name: try str("name"), title: try str("title"), split: try str("split"),
+                                     questionFile: try str("questionFile"), annotationFiles: annotations,
+                                     imageFolder: try str("imageFolder"), promptSuffix: try str("promptSuffix"),
+                                     scorer: try str("scorer"), submissionFormat: try str("submissionFormat"),
+                                     maxNewTokens: n.intValue))
+        }
+        return try DatasetRegistry(specs: specs, source: source)
+    }
+
+    /// The registry file: `explicit` if given, else `$VISPRUNER_DATASETS`, else the first
+    /// `datasets.json` found walking up from the executable (a build under `.build/` finds the repo's),
+    /// else walking up from the current directory.
+    public static func locate(explicit: String? = nil,
+                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let fm = FileManager.default
+        for candidate in [explicit, environment[registryVariable]] {
+            guard let p = candidate, !p.isEmpty else { continue }
+            let url = URL(fileURLWithPath: p)
+            guard fm.fileExists(atPath: url.path) else { throw DatasetError(file: url.path, "registry file not found") }
+            return url
+        }
+        var starts: [URL] = []
+        if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
+        starts.append(URL(fileURLWithPath: fm.currentDirectoryPath))
+        for start in starts {
+            var dir = start.standardizedFileURL
+            for _ in 0..<12 {
+                let f = dir.appendingPathComponent(fileName)
+                if fm.fileExists(atPath: f.path) { return f }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        throw DatasetError("\(fileName) not found next to the executable's repository or the current directory; pass --datasets FILE or set \(registryVariable)")
+    }
+
+    /// Loads the registry found by `locate`.
+    public static func load(explicit: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatasetRegistry {
+        try load(from: try locate(explicit: explicit, environment: environment))
+    }
+
+    /// The data root: `option` (e.g. `--data-root`), else `$VISPRUNER_DATA`; it must be a directory.
+    public static func dataRoot(option: String?,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        guard let p = [option, environment[dataRootVariable]].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+            throw DatasetError("no data root: pass --data-root DIR or set \(dataRootVariable)")
+        }
+        var isDir: ObjCBool = false
+        let url = URL(fileURLWithPath: p).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
+            throw DatasetError(file: url.path, "data root is not a directory")
+        }
+        return url
+    }
+
+    public var names: [String] { specs.map(\.name) }
+
+    public func spec(named name: String) throws -> DatasetSpec {
+        guard let s = specs.first(where: { $0.name == name }) else {
+            throw DatasetError(file: source?.path ?? "datasets registry",
+                               "unknown benchmark '\(name)' (declared: \(names.joined(separator: ", ")))")
+        }
+        return s
+    }
+
+    /// The benchmark a declared name stands for, with paths resolved under `dataRoot`.
+    public func benchmark(named name: String, dataRoot: URL) throws -> any Benchmark {
+        let spec = try spec(named: name)
+        guard let type = BenchmarkCatalog.implementation(for: spec) else {
+            throw DatasetError("no implementation '\(spec.scorer)' (benchmark '\(spec.name)') in this build "
+                               + "(known: \(BenchmarkCatalog.all.map { $0.implementation }.joined(separator: ", ")))")
+        }
+        return type.init(spec: spec, dataRoot: dataRoot)
+    }
+}

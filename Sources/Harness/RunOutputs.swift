@@ -1,0 +1,75 @@
+import Benchmarks
+import Foundation
+import Records
+import Store
+
+/// What happens to a stored run after its answers: scoring, and the answers and submission files.
+/// Commands call these; none of them prints (they return lines or files for the caller to show).
+public struct RunOutputs {
+    public let registry: DatasetRegistry
+    public let dataRoot: URL
+
+    public init(registry: DatasetRegistry, dataRoot: URL) {
+        self.registry = registry
+        self.dataRoot = dataRoot
+    }
+
+    public func benchmark(for run: RunInfo) throws -> Benchmark {
+        try registry.benchmark(named: run.config.dataset, dataRoot: dataRoot)
+    }
+
+    /// Scores a stored run when its benchmark has local labels; returns the lines to print (the headline
+    /// and the top-level metrics; `vispruner score` prints the full breakdown).
+    public func score(store: ResultsStore, run: RunInfo, allowIncomplete: Bool) throws -> [String] {
+        let benchmark = try benchmark(for: run)
+        guard benchmark.isScoredLocally else {
+            return ["\(run.config.label): no local score for \(run.config.dataset) \(run.config.split) (submit the answers to its server)"]
+        }
+        let report = try RunScoring.score(store: store, run: run, scorer: try benchmark.scorer(), allowIncomplete: allowIncomplete)
+        let shown = report.metrics.filter { $0.name == report.headline || !$0.name.contains(".") }
+        var lines = ["\(run.config.label): " + shown.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")]
+        lines += report.notes.map { "  note: \($0)" }
+        return lines
+    }
+
+    /// Writes a run's LLaVA answers file and its benchmark's submission file(s) under
+    /// `<root>/<dataset>/<run label>/`; returns the files written.
+    public func export(store: ResultsStore, run: RunInfo, root: URL) throws -> [URL] {
+        let benchmark = try benchmark(for: run)
+        let folder = run.config.label.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
+        let dir = root.appendingPathComponent(run.config.dataset).appendingPathComponent(String(folder))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let answers = try RunScoring.answerRecords(store: store, run: run)
+        let name = run.config.modelID
+        var written = try benchmark.exporter(format: AnswersJSONLExporter.format).export(answers, to: dir, name: name)
+        if benchmark.spec.submissionFormat != AnswersJSONLExporter.format {
+            written += try benchmark.exporter().export(answers, to: dir, name: name)
+        }
+        return written
+    }
+
+    /// What `finish` did: files written, score lines, and problems (export or scoring failures).
+    public struct Finished: Sendable {
+        public var written: [URL] = []
+        public var scores: [String] = []
+        public var problems: [String] = []
+    }
+
+    /// After a run completes: its files under `out` and its score. Problems are reported, not thrown, so
+    /// one unscorable run does not stop a sweep.
+    public func finish(store: ResultsStore, run: RunInfo, out: URL?, score: Bool, allowIncomplete: Bool = false) -> Finished {
+        var result = Finished()
+        guard run.isComplete || allowIncomplete else { return result }
+        if let out {
+            do { result.written = try export(store: store, run: run, root: out) } catch {
+                result.problems.append("\(run.config.label): not exported: \(error)")
+            }
+        }
+        if score {
+            do { result.scores = try self.score(store: store, run: run, allowIncomplete: allowIncomplete) } catch {
+                result.problems.append("\(run.config.label): not scored: \(error)")
+            }
+        }
+        return result
+    }
+}

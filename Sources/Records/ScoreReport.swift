@@ -1,0 +1,31 @@
+/// One named metric value (percentages are stored as the official script prints them, e.g. 78.52).
+public struct Metric: Equatable, Sendable, Codable {
+    public var name: String
+    public var value: Double
+    public init(_ name: String, _ value: Double) { self.name = name; self.value = value }
+
+    /// Name under which a run's headline metric (the one papers report) is stored beside the others.
+    public static let headlineName = "headline"
+}
+
+/// What a scorer produced for one answers set.
+public struct ScoreReport: Equatable, Sendable {
+    public var benchmark: String
+    /// Metrics in display order; names are stable keys (e.g. "accuracy", "f1.adversarial", "perception").
+    public var metrics: [Metric]
+    /// The metric that stands for this benchmark in summary tables (as in the paper).
+    public var headline: String
+    /// Warnings worth showing (missing/extra ids, unparsable lines).
+    public var notes: [String]
+
+    public init(benchmark: String, metrics: [Metric], headline: String, notes: [String] = []) {
+        self.benchmark = benchmark
+        self.metrics = metrics
+        self.headline = headline
+        self.notes = notes
+    }
+
+    public subscript(name: String) -> Double? { metrics.first { $0.name == name }?.value }
+    public var headlineValue: Double? { self[headline] }
+}
+
