@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
     var format: String?
 
     func run() throws {
-        let (benchmark, input, contents) = try source.load(dataset)
+        let (benchmark, _, contents) = try source.load(dataset)
         let exporter = try benchmark.exporter(format: format)
         let outDir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 import PythonText
 

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// GQA predictions for the official `eval.py`, as `convert_gqa_for_eval.py` writes them: a JSON array

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// The eval_tool results folder LLaVA's `convert_answer_to_mme.py` writes: one `<task>.txt` per task

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// MME scores as MME's `calculation.py` computes them on the folder `convert_answer_to_mme.py`

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// POPE has no submission format: `eval_pope.py` reads the LLaVA answers jsonl itself (one file for

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// One POPE split as `eval_pope.py` evaluates it. Ratios are nil where the script would divide by zero.

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// ScienceQA scores as LLaVA's `eval_science_qa.py` computes them over every problem of the test

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// TextVQA EvalAI submission: a JSON array `[{"question_id": int, "answer": str}]` where question_id

@@ -1,5 +1,4 @@
 import Foundation
-import Benchmarks
 import Records
 
 /// The EvalAI VQAv2 submission, as `convert_vqav2_for_submission.py` writes it: a JSON array over the
