@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Child process for the store's kill-mid-write durability test.
         .executableTarget(name: "store-writer", dependencies: ["Store", "Records"], path: "Tests/StoreWriter"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Resources"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor", "TestSupport"],
                     exclude: ["Resources/TorchBin"]),  // torch.save fixtures, read in place by path
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "PythonText", "TestSupport"]),
@@ -70,8 +70,8 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Records", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Records", "Tensor", "Checkpoint", "Pruning", "TestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Records", "PythonText", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "Benchmarks", "Store", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "PythonText", "Benchmarks", "Store", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         // The vispruner executable is a dependency so the tests can run it.
         .testTarget(name: "CLITests", dependencies: ["vispruner", "Records", "Store", "Benchmarks", "TestSupport"]),

@@ -1,6 +1,5 @@
 import Foundation
 import XCTest
-import Benchmarks
 @testable import Store
 import Records
 

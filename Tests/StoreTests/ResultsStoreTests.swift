@@ -1,6 +1,6 @@
 import Foundation
+import GRDB
 import XCTest
-import Benchmarks
 @testable import Store
 import Records
 
@@ -86,6 +86,45 @@ final class ResultsStoreTests: XCTestCase {
         XCTAssertEqual(read, written.sorted { $0.itemIndex < $1.itemIndex })
         XCTAssertEqual(read[1].timings.preprocess, 1.5)
         XCTAssertEqual(read[1].kept, [[1, 5, 9]])
+    }
+
+    func testEveryStageTimingRoundTrips() throws {
+        let dir = try TempDir()
+        let store = try ResultsStore(path: dir.path("t.sqlite"))
+        let config = sampleConfig()
+        let run = try store.beginRun(config, metadata: testMetadata)
+        var p = samplePrediction(run: run, config: config, index: 0)
+        p.timings = StageTimings(load: 1, preprocess: 2, vision: 3, prune: 4, projector: 5, prefill: 6, decode: 7, total: 28)
+        try store.record(p)
+        XCTAssertEqual(try store.predictions(run)[0].timings, p.timings)
+    }
+
+    func testADatabaseWrittenBeforeTheProjectorColumnIsReadAndUpgraded() throws {
+        let dir = try TempDir()
+        let path = dir.path("v1.sqlite")
+        let config = sampleConfig()
+        do {
+            let store = try ResultsStore(path: path)
+            let run = try store.beginRun(config, metadata: testMetadata)
+            try store.record(samplePrediction(run: run, config: config, index: 0))
+        }
+        // Make it a v1 file: no projector_ms column, no record of the v2 migration.
+        let db = try DatabaseQueue(path: path)
+        try db.write { db in
+            try db.execute(sql: "ALTER TABLE predictions DROP COLUMN projector_ms")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-projector-ms'")
+        }
+        let readonly = try ResultsStore(path: path, readonly: true)
+        let old = try readonly.predictions(try XCTUnwrap(readonly.run(key: config.key)).id)
+        XCTAssertEqual(old.count, 1)
+        XCTAssertEqual(old[0].timings.projector, 0)
+        XCTAssertEqual(old[0].timings.preprocess, 1.5)
+        let upgraded = try ResultsStore(path: path)
+        let run = try XCTUnwrap(upgraded.run(key: config.key))
+        var p = samplePrediction(run: run.id, config: config, index: 1)
+        p.timings.projector = 2.5
+        try upgraded.record(p)
+        XCTAssertEqual(try upgraded.predictions(run.id).map(\.timings.projector), [0, 2.5])
     }
 
     func testRecordingTheSameItemTwiceIsRefused() throws {

@@ -1,6 +1,5 @@
 import Foundation
 import XCTest
-import Benchmarks
 @testable import Store
 import Records
 
@@ -54,5 +53,40 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(a, AnswerID.derive(runKey: key, questionID: .int(7)))
         XCTAssertNotEqual(a, AnswerID.derive(runKey: key, questionID: .string("7")))
         XCTAssertNotEqual(a, AnswerID.derive(runKey: sampleConfig(tokens: 128).key, questionID: .int(7)))
+    }
+}
+
+/// The typed pruning value is the only way a method name enters a run.
+final class PruningSettingTests: XCTestCase {
+    func testMethodNamesAreParsedAndValidatedOnce() throws {
+        XCTAssertEqual(try Pruning(method: "none", tokens: 64, ratio: 0.3), .unpruned, "the baseline ignores budget and ratio")
+        XCTAssertEqual(try Pruning(method: "fastervlm", tokens: 32, ratio: 0.5), .pruned(.fastervlm, tokens: 32, ratio: 0.5))
+        XCTAssertThrowsError(try Pruning(method: "fastv", tokens: 64, ratio: 0.5)) {
+            XCTAssertTrue("\($0)".contains("unknown pruning method 'fastv'"), "\($0)")
+        }
+        XCTAssertThrowsError(try Pruning(method: "vispruner", tokens: nil, ratio: 0.5))
+        XCTAssertThrowsError(try Pruning(method: "vispruner", tokens: 0, ratio: 0.5))
+        XCTAssertThrowsError(try Pruning(method: "vispruner", tokens: 64, ratio: 1.5))
+        XCTAssertThrowsError(try Pruning(method: "vispruner", tokens: 64, ratio: .nan))
+    }
+
+    func testStoredConfigsWithAnUnknownMethodOrAnInconsistentBaselineAreRefused() throws {
+        let good = sampleConfig().canonicalJSON
+        XCTAssertThrowsError(try RunConfig.decode(json: good.replacingOccurrences(of: "\"vispruner\"", with: "\"magic\"")))
+        let baseline = sampleConfig(tokens: nil).canonicalJSON
+        XCTAssertNoThrow(try RunConfig.decode(json: baseline))
+        XCTAssertThrowsError(try RunConfig.decode(json: baseline.replacingOccurrences(of: "\"tokens\":null", with: "\"tokens\":64")))
+    }
+
+    func testTheRunKeyTextIsUnchangedByTheTypedSettings() throws {
+        // The canonical JSON is what existing databases' run keys were derived from: its spelling must not move.
+        XCTAssertEqual(sampleConfig().canonicalJSON, """
+            {"checkpoint_fingerprint":"abc123","dataset":"gqa","extra":{},"important_ratio":0.5,"max_new_tokens":128,\
+            "method":"vispruner","model_id":"llava-v1.5-7b","seed":0,"split":"testdev_balanced","tokens":64}
+            """)
+        XCTAssertEqual(sampleConfig(tokens: nil).canonicalJSON, """
+            {"checkpoint_fingerprint":"abc123","dataset":"gqa","extra":{},"important_ratio":0,"max_new_tokens":128,\
+            "method":"none","model_id":"llava-v1.5-7b","seed":0,"split":"testdev_balanced","tokens":null}
+            """)
     }
 }

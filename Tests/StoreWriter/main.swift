@@ -4,7 +4,6 @@
 // skipping those already done; after each `record` returns it prints "done <index>" and flushes,
 // so the parent knows exactly which items were committed before the kill.
 import Foundation
-import Benchmarks
 import Store
 import Records
 
