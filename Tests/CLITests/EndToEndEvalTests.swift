@@ -30,6 +30,22 @@ final class EndToEndEvalTests: XCTestCase {
         return try store.runs().flatMap { try store.predictions($0.id) }
     }
 
+    /// Every stage is timed and stored apart; opening the checkpoint is counted once, on the first item answered.
+    func testStageTimingsAreStoredPerStageAndLoadIsCountedOnce() throws {
+        let db = work.appendingPathComponent("gqa.sqlite")
+        XCTAssertEqual(try CLIRunner.run(try evalArgs("gqa", db: db, extra: ["--limit", "3", "--no-score"])).status, 0)
+        let preds = try predictions(db).sorted { $0.itemIndex < $1.itemIndex }
+        XCTAssertEqual(preds.count, 3)
+        XCTAssertGreaterThan(preds[0].timings.load, 0)
+        XCTAssertEqual(preds.dropFirst().map(\.timings.load), [0, 0])
+        for p in preds {
+            for stage in ["preprocess", "vision", "projector", "prefill", "decode"] {
+                XCTAssertGreaterThan(p.timings[stage] ?? 0, 0, "\(stage) of item \(p.itemIndex)")
+            }
+            XCTAssertEqual(p.timings.total, p.timings.stagesSum, accuracy: 1e-9)
+        }
+    }
+
     /// For each benchmark: SIGKILL a running eval at random moments (up to three times), resume, and end with exactly one
     /// answer per item, equal to an uninterrupted run's, and stored scores equal to scoring the answers file.
     func testKillMidwayAndResumeOnEveryBenchmark() throws {
