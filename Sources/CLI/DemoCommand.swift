@@ -59,12 +59,12 @@ struct DemoCommand: ParsableCommand {
             }
         }
 
-        let report = try StoreReport(databases: [dbPath])
-        let scores = ScoreTable(report.results, columnOrder: registry.names), latency = LatencyTable(report.latency)
+        let report = try StoreReport(databases: [dbPath], score: { outputs.scoreLookup(store: $0, run: $1) })
+        let scores = ScoreTable(report.results, layout: registry.tableLayout), latency = LatencyTable(report.latency)
         try TableFiles.write(scores: scores, latency: latency, to: outDir)
         let plots = try FigureFiles.writeAccuracyPlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
                                                       title: "Demo (random weights): score vs visual tokens",
-                                                      columnOrder: registry.names)
+                                                      layout: registry.tableLayout)
         print("")
         print(scores.markdown())
         print(latency.markdown())

@@ -38,7 +38,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("answers"), help: "Also write the answers file (LLaVA jsonl) here when the run is complete.")
     var answersFile: String?
     @Flag(inversion: .prefixedNo, help: "Score the run when it is complete.") var score = true
-    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<run>/).")
+    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<model>/<run>/, the run folder naming method, budget, ratio, seed, decoding length and the run key).")
     var out = "results"
     @Flag(name: .customLong("allow-incomplete"), help: "Score (and export) even with items missing.") var allowIncomplete = false
     @Option(name: .customLong("max-consecutive-failures"), help: "Stop after this many failed items in a row (0: never).")

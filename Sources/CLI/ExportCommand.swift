@@ -27,17 +27,22 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format instead of the benchmark's own (e.g. answers-jsonl).")
     var format: String?
 
+    @Flag(help: "Replace files of the same name that --out already holds with different content.")
+    var force = false
+
     func run() throws {
         let (benchmark, _, contents) = try source.load(dataset)
         let exporter = try benchmark.exporter(format: format)
-        let outDir = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: try? benchmark.items())
-        let result = try exporter.exportReporting(contents.records, to: outDir, name: name ?? defaultName(),
-                                                  errorLines: contents.badLines.count)
+        var summary: String?
+        let files = try OutputFolder.write(into: URL(fileURLWithPath: out), force: force) { dir in
+            let result = try exporter.exportReporting(contents.records, to: dir, name: name ?? defaultName(),
+                                                      errorLines: contents.badLines.count)
+            summary = result.summary
+            return result.files
+        }
         // The conversion script's own summary line first, as it prints it.
-        if let summary = result.summary { print(summary) }
-        let files = result.files
+        if let summary { print(summary) }
         for note in notes { print("note: \(note)") }
         for url in files { print("wrote \(url.path)") }
     }

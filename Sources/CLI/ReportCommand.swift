@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Benchmarks
+import Harness
 import Report
 
 /// Score and latency tables (Markdown/CSV) and the accuracy-vs-tokens plot from result databases.
@@ -9,9 +10,13 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Print score and latency tables from result databases; optionally plot accuracy vs visual tokens.",
         discussion: """
-        Rows are model × method × visual-token budget (× ratio), columns are benchmarks, and the last column is \
-        the mean score relative to the unpruned run of the same model, in percent (the paper's layout). Only \
-        complete, scored runs enter the score table; the others are listed below it.
+        Rows are model × method × visual-token budget (× VisPruner's ratio), columns are benchmarks in paper units \
+        (GQA, VQAv2, TextVQA, ScienceQA-IMG and POPE F1/accuracy in percent, MME perception, cognition and their \
+        total), and the last column is the mean over benchmarks of each benchmark's score relative to the unpruned \
+        run of the same model, in percent (as the VisPruner paper computes it). Complete runs without stored \
+        scores (merged shards, a run stopped before scoring) are scored from the data root (--data-root or \
+        $VISPRUNER_DATA) and the scores stored where the database is writable. Subset runs (--limit) are marked †. \
+        Runs left out (incomplete, not scored locally) are listed below the table with the reason.
         Example: vispruner report --db results/llava-v1.5-7b.sqlite --out results/tables --plot results/accuracy.png
         """)
 
@@ -30,15 +35,25 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write the accuracy-vs-visual-tokens plot: OUT.png (plus OUT.svg beside it) or OUT.svg.")
     var plot: String?
 
+    @Option(name: .customLong("data-root"), help: "Benchmark data root, to score complete runs that have no scores yet (default: $VISPRUNER_DATA).")
+    var dataRoot: String?
+
     func validate() throws {
         guard !databases.isEmpty else { throw ValidationError("give at least one --db FILE") }
     }
 
     func run() throws {
-        let data = try StoreReport(databases: databases)
-        // Benchmark columns in the registry's order (the paper's); without a registry, alphabetical.
-        let order = (try? DatasetRegistry.load())?.names ?? []
-        let scores = ScoreTable(data.results, columnOrder: order)
+        // Benchmark columns in the registry's order (the paper's) and units; without a registry, alphabetical.
+        let registry = try? DatasetRegistry.load()
+        let layout = registry?.tableLayout ?? []
+        var outputs: RunOutputs?
+        if let registry, let root = try? DatasetRegistry.dataRoot(option: dataRoot) {
+            outputs = RunOutputs(registry: registry, dataRoot: root)
+        } else if dataRoot != nil {
+            _ = try DatasetRegistry.dataRoot(option: dataRoot)  // a given but wrong --data-root is an error
+        }
+        let data = try StoreReport(databases: databases, score: outputs.map { o in { o.scoreLookup(store: $0, run: $1) } })
+        let scores = ScoreTable(data.results, layout: layout)
         let lat = LatencyTable(data.latency)
         print(csv ? scores.csv() : scores.markdown(), terminator: "")
         if latency {
@@ -52,7 +67,7 @@ struct ReportCommand: ParsableCommand {
             CLIRuns.printErr("wrote tables to \(dir.path)")
         }
         if let plot {
-            for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), columnOrder: order) {
+            for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), layout: layout) {
                 CLIRuns.printErr("wrote \(url.path)")
             }
         }

@@ -33,7 +33,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Evaluate shard I of N (0-based) of every run.") var shard: String?
     @Flag(name: .customLong("dry-run"), help: "Print the expanded grid and exit.") var dryRun = false
     @Flag(inversion: .prefixedNo, help: "Score each run when complete.") var score = true
-    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<run>/).")
+    @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<model>/<run>/, the run folder naming method, budget, ratio, seed, decoding length and the run key).")
     var out = "results"
     @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
     var ignoreSlurm = false

@@ -73,11 +73,13 @@ public final class Evaluator {
         do { items = try benchmark.items() } catch {
             throw HarnessError("\(spec.name): cannot read the questions: \(error)")
         }
+        let benchmarkItems = items.count
         if let limit = options.limit {
             guard limit >= 0 else { throw HarnessError("--limit must not be negative (got \(limit))") }
             items = Array(items.prefix(limit))
         }
-        let runID = try store.beginRun(config, metadata: options.metadata, expectedItems: items.count)
+        let runID = try store.beginRun(config, metadata: options.metadata, expectedItems: items.count,
+                                       benchmarkItems: benchmarkItems)
         if options.restart { try store.resetRun(runID) }
 
         // Items are identified by (question id, occurrence) because MME repeats ids.

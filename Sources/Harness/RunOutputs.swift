@@ -18,6 +18,25 @@ public struct RunOutputs {
         try registry.benchmark(named: run.config.dataset, dataRoot: dataRoot)
     }
 
+    /// Scores for a complete run that has none stored (merged shards, or a run stopped between its last
+    /// answer and its scoring): computed now, and stored when the database can be written.
+    public func scoreLookup(store: ResultsStore, run: RunInfo) -> RunScoreLookup {
+        let benchmark: Benchmark
+        do { benchmark = try self.benchmark(for: run) } catch { return .unavailable("\(error)") }
+        guard benchmark.isScoredLocally else {
+            return .notScoredLocally("\(benchmark.spec.title), split \(benchmark.spec.split), has no labels here: "
+                                     + "upload its submission file (vispruner export \(benchmark.spec.name) ...) to the benchmark's server")
+        }
+        do {
+            let (_, metrics) = try RunScoring.compute(store: store, run: run, scorer: try benchmark.scorer())
+            // Kept for the next report when the file can be written; a read-only copy is scored each time.
+            if let writable = try? ResultsStore(path: store.path) { try? writable.setScores(run.id, metrics) }
+            return .metrics(metrics)
+        } catch {
+            return .unavailable("\(error)")
+        }
+    }
+
     /// Scores a stored run when its benchmark has local labels; returns the lines to print (the headline
     /// and the top-level metrics; `vispruner score` prints the full breakdown).
     public func score(store: ResultsStore, run: RunInfo, allowIncomplete: Bool) throws -> [String] {
@@ -32,13 +51,21 @@ public struct RunOutputs {
         return lines
     }
 
-    /// Writes a run's LLaVA answers file and its benchmark's submission file(s) under
-    /// `<root>/<dataset>/<run label>/`; returns the files written.
+    /// The folder a run's files go to: `<root>/<dataset>/<model>/<run folder name>`, so no two models or
+    /// settings share one; a subset run (`--limit`) says so in its name.
+    public static func exportFolder(root: URL, run: RunInfo) -> URL {
+        var name = run.config.folderName
+        if run.isSubset { name += "-subset\(run.expectedItems ?? 0)of\(run.benchmarkItems ?? 0)" }
+        return root.appendingPathComponent(RunConfig.safeName(run.config.dataset))
+            .appendingPathComponent(RunConfig.safeName(run.config.modelID)).appendingPathComponent(name)
+    }
+
+    /// Writes a run's LLaVA answers file and its benchmark's submission file(s) into `exportFolder`;
+    /// returns the files written.
     public func export(store: ResultsStore, run: RunInfo, root: URL) throws -> [URL] {
         let benchmark = try benchmark(for: run)
-        let folder = run.config.label.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
-        let dir = root.appendingPathComponent(run.config.dataset).appendingPathComponent(String(folder))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = Self.exportFolder(root: root, run: run)
+        try OutputFolder.prepare(dir)
         let answers = try RunScoring.answerRecords(store: store, run: run)
         let name = run.config.modelID
         var written = try benchmark.exporter(format: AnswersJSONLExporter.format).export(answers, to: dir, name: name)

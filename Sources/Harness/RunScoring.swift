@@ -26,12 +26,26 @@ public enum RunScoring {
                 refusing to score an incomplete run (merge all shards first, or pass --allow-incomplete)
                 """)
         }
-        let report = try scorer.score(answerRecords(store: store, run: run))
+        let (report, metrics) = try compute(store: store, run: run, scorer: scorer)
+        try store.setScores(run.id, metrics)
+        return report
+    }
+
+    /// A run's score report and the metrics to store for it, without storing them. A subset run (`--limit`)
+    /// is scored on the items it answered.
+    public static func compute(store: ResultsStore, run: RunInfo, scorer: BenchmarkScorer) throws -> (ScoreReport, [Metric]) {
+        let answers = try answerRecords(store: store, run: run)
+        var report: ScoreReport
+        if run.isSubset {
+            report = try scorer.scoreAnswered(answers)
+            report.notes.insert("subset: scored on the \(answers.count) answered items of \(run.benchmarkItems ?? 0) (--limit)", at: 0)
+        } else {
+            report = try scorer.score(answers)
+        }
         // The headline is stored under a fixed name too, so reports need no per-benchmark knowledge.
         var metrics = report.metrics.filter { $0.name != Metric.headlineName }
         if let h = report.headlineValue { metrics.append(Metric(Metric.headlineName, h)) }
-        try store.setScores(run.id, metrics)
-        return report
+        return (report, metrics)
     }
 
     /// Merges shard databases into `output` and describes the result in lines for the user.

@@ -25,8 +25,16 @@ public enum Pruning: Hashable, Sendable {
     public static var names: String { unprunedName + ", " + SelectionMethod.names }
 
     /// Parses and validates a method name with its parameters: `none` (tokens ignored) or a known
-    /// method with a positive budget and a ratio in [0, 1].
+    /// method with a positive budget and a ratio in [0, 1]. Methods the ratio does not affect get ratio 0,
+    /// so they make one run whatever ratio a flag or a sweep grid gives.
     public init(method: String, tokens: Int?, ratio: Double) throws {
+        try self.init(stored: method, tokens: tokens, ratio: ratio)
+        if case .pruned(let m, let t, _) = self, !m.usesRatio { self = .pruned(m, tokens: t, ratio: 0) }
+    }
+
+    /// As `init(method:tokens:ratio:)` but keeping the ratio as given: stored run configs must re-encode to
+    /// the text their key was derived from (runs recorded before ratios were normalised keep theirs).
+    public init(stored method: String, tokens: Int?, ratio: Double) throws {
         if method == Self.unprunedName {
             self = .unpruned
             return

@@ -79,7 +79,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         let method = try c.decode(String.self, forKey: .method)
         let tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
         let ratio = try c.decode(Double.self, forKey: .ratio)
-        do { pruning = try Pruning(method: method, tokens: tokens, ratio: ratio) } catch let e as RecordError {
+        do { pruning = try Pruning(stored: method, tokens: tokens, ratio: ratio) } catch let e as RecordError {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.method], debugDescription: e.message))
         }
         // The baseline is stored with tokens null and ratio 0; anything else would not re-encode to the same key.
@@ -107,6 +107,23 @@ public struct RunConfig: Codable, Hashable, Sendable {
 
     /// A short human label, e.g. "gqa vispruner t64 r0.5".
     public var label: String { "\(dataset) \(settings.label)" }
+
+    /// A folder name that tells this run from every other one of its benchmark and model: method parameters,
+    /// seed, decoding length, the engine variant the fingerprint records (precision, anyres feeding), extra
+    /// options, and the start of the run key (which covers the rest, e.g. the weights).
+    public var folderName: String {
+        var parts = [settings.label.replacingOccurrences(of: " ", with: "-"), "seed\(seed)", "len\(maxNewTokens)"]
+        parts += checkpointFingerprint.split(separator: "+").dropFirst().map(String.init)
+        parts += extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        parts.append(String(key.prefix(10)))
+        return Self.safeName(parts.joined(separator: "-"))
+    }
+
+    /// `text` with everything but letters, digits, `.`, `-`, `=` and `_` replaced by `_` (a safe path component).
+    public static func safeName(_ text: String) -> String {
+        let cleaned = String(text.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "=" || $0 == "_" ? $0 : "_" })
+        return cleaned.isEmpty || cleaned.allSatisfy({ $0 == "." }) ? "_" : cleaned
+    }
 
     /// Decodes a config stored as JSON text (e.g. the `config_json` column).
     public static func decode(json: String) throws -> RunConfig {

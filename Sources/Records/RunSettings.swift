@@ -31,7 +31,7 @@ public struct RunSettings: Hashable, Sendable {
     public var label: String {
         switch pruning {
         case .unpruned: return pruning.methodName
-        case .pruned(let m, let t, let r): return "\(m.rawValue) t\(t) r\(r)"
+        case .pruned(let m, let t, let r): return m.usesRatio ? "\(m.rawValue) t\(t) r\(r)" : "\(m.rawValue) t\(t)"
         }
     }
 }

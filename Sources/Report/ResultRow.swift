@@ -8,14 +8,21 @@ public struct ResultRow: Equatable, Sendable {
     public var ratio: Double?
     /// The headline metric's value as the official script reports it (e.g. 78.5 for 78.5%).
     public var value: Double
+    /// Every stored metric of the run, by name (the headline also under `Metric.headlineName`).
+    public var metrics: [String: Double]
+    /// The run answered part of the benchmark only (`--limit`): shown marked, never as the benchmark's score.
+    public var subset: Bool
 
-    public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double) {
+    public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double,
+                metrics: [String: Double]? = nil, subset: Bool = false) {
         self.model = model
         self.dataset = dataset
         self.method = method
         self.tokens = tokens
         self.ratio = ratio
         self.value = value
+        self.metrics = metrics ?? ["headline": value]
+        self.subset = subset
     }
 
     public var isUnpruned: Bool { tokens == nil }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// The paper's table layout: rows = model × method × token budget (× ratio), columns = benchmarks,
 /// last column = mean over benchmarks of the score relative to the unpruned model of the same model, in %.
@@ -8,45 +9,67 @@ public struct ScoreTable: Equatable, Sendable {
         public var method: String
         public var tokens: Int?
         public var ratio: Double?
-        /// Value per benchmark column (nil when that benchmark was not run for this row).
+        /// Value per column, in paper units (nil when that benchmark was not run for this row).
         public var values: [Double?]
-        /// Mean of value/unpruned over the columns both have, × 100; nil without an unpruned reference.
+        /// Mean over benchmarks of headline / unpruned headline, × 100; nil without an unpruned reference.
         public var relative: Double?
+        /// Benchmarks whose run for this row is a subset (`--limit`).
+        public var subsets: Set<String>
     }
 
+    /// Benchmarks present, in column order.
     public var benchmarks: [String]
+    /// The score columns: each benchmark's columns in paper units, benchmarks in `benchmarks` order.
+    public var columns: [(dataset: String, column: TableColumn)]
     public var rows: [Row]
 
-    /// Columns follow `columnOrder` (the registry's order, which is the paper's) for the names it lists,
-    /// then the rest alphabetically.
-    public init(_ results: [ResultRow], columnOrder: [String] = []) {
-        var names = Set(results.map(\.dataset))
-        var cols = columnOrder.filter { names.contains($0) }
-        names.subtract(cols)
-        cols += names.sorted()
-        benchmarks = cols
+    public static func == (a: ScoreTable, b: ScoreTable) -> Bool {
+        a.benchmarks == b.benchmarks && a.rows == b.rows
+            && a.columns.map(\.dataset) == b.columns.map(\.dataset) && a.columns.map(\.column) == b.columns.map(\.column)
+    }
 
-        var grouped: [ConfigKey: [String: Double]] = [:]
+    /// `layout` gives the benchmarks' columns and order (the registry's, which is the paper's); benchmarks it
+    /// does not list follow alphabetically with their headline metric as stored.
+    public init(_ results: [ResultRow], layout: [BenchmarkColumns] = []) {
+        var names = Set(results.map(\.dataset))
+        var used: [BenchmarkColumns] = layout.filter { names.contains($0.dataset) }
+        names.subtract(used.map(\.dataset))
+        used += names.sorted().map { BenchmarkColumns.plain($0) }
+        benchmarks = used.map(\.dataset)
+        columns = used.flatMap { b in b.columns.map { (b.dataset, $0) } }
+        let headlines = Dictionary(uniqueKeysWithValues: used.map { ($0.dataset, $0.headline) })
+
+        var grouped: [ConfigKey: [String: ResultRow]] = [:]
         var order: [ConfigKey] = []
         for r in results {
             let k = ConfigKey(model: r.model, method: r.method, tokens: r.tokens, ratio: r.ratio)
             if grouped[k] == nil { order.append(k) }
-            grouped[k, default: [:]][r.dataset] = r.value
+            grouped[k, default: [:]][r.dataset] = r
         }
         order.sort()
+        let cols = columns
         rows = order.map { k in
-            let vals = cols.map { grouped[k]?[$0] }
+            let runs = grouped[k] ?? [:]
+            let vals = cols.map { c in runs[c.dataset].flatMap { c.column.value($0.metrics) } }
             let base = grouped[ConfigKey(model: k.model, method: "unpruned", tokens: nil, ratio: nil)]
             var rel: Double? = nil
             if let base {
-                let pairs = cols.compactMap { c -> Double? in
-                    guard let v = grouped[k]?[c], let b = base[c], b != 0 else { return nil }
-                    return v / b
+                // As the VisPruner paper: each benchmark relative to the unpruned run of the same model, then averaged.
+                let pairs = used.compactMap { b -> Double? in
+                    guard let h = headlines[b.dataset], let v = runs[b.dataset].flatMap({ h.value($0.metrics) }),
+                          let u = base[b.dataset].flatMap({ h.value($0.metrics) }), u != 0 else { return nil }
+                    return v / u
                 }
                 if !pairs.isEmpty { rel = 100 * pairs.reduce(0, +) / Double(pairs.count) }
             }
-            return Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel)
+            return Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel,
+                       subsets: Set(runs.values.filter(\.subset).map(\.dataset)))
         }
+    }
+
+    /// Convenience for callers that only know the column order (each benchmark its headline as stored).
+    public init(_ results: [ResultRow], columnOrder: [String]) {
+        self.init(results, layout: columnOrder.map { BenchmarkColumns.plain($0) })
     }
 
     static func fmt(_ v: Double?, digits: Int = 1) -> String {
@@ -57,26 +80,40 @@ public struct ScoreTable: Equatable, Sendable {
     static func budget(_ t: Int?) -> String { t.map(String.init) ?? "all" }
     static func ratioText(_ r: Double?) -> String { r.map { String(format: "%g", $0) } ?? "–" }
 
+    /// The marker on values of subset runs, explained under the table.
+    public static let subsetMarker = "†"
+
     /// GitHub-flavoured Markdown.
     public func markdown() -> String {
         var lines: [String] = []
-        let header = ["Model", "Method", "Tokens", "Ratio"] + benchmarks + ["Avg (% of unpruned)"]
+        let header = ["Model", "Method", "Tokens", "Ratio"] + columns.map(\.column.title) + ["Avg (% of unpruned)"]
         lines.append("| " + header.joined(separator: " | ") + " |")
         lines.append("|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|")
         for r in rows {
+            let values = zip(columns, r.values).map { c, v in
+                Self.fmt(v) + (v != nil && r.subsets.contains(c.dataset) ? Self.subsetMarker : "")
+            }
             let cells = [r.model, r.method, Self.budget(r.tokens), Self.ratioText(r.ratio)]
-                + r.values.map { Self.fmt($0) } + [r.relative.map { Self.fmt($0) + "%" } ?? "–"]
+                + values + [r.relative.map { Self.fmt($0) + "%" } ?? "–"]
             lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        if rows.contains(where: { !$0.subsets.isEmpty }) {
+            lines.append("")
+            lines.append("\(Self.subsetMarker) subset run (`--limit`): scored on the items it answered, not comparable with whole-benchmark numbers.")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180 CSV with full precision values.
+    /// RFC 4180 CSV with full precision values (paper units) and the subset benchmarks of each row.
     public func csv() -> String {
-        var lines = [(["model", "method", "tokens", "ratio"] + benchmarks + ["relative_percent"]).map(CSV.field).joined(separator: ",")]
+        let hasSubsets = rows.contains { !$0.subsets.isEmpty }
+        var header = ["model", "method", "tokens", "ratio"] + columns.map(\.column.title) + ["relative_percent"]
+        if hasSubsets { header.append("subset_benchmarks") }
+        var lines = [header.map(CSV.field).joined(separator: ",")]
         for r in rows {
-            let cells = [r.model, r.method, r.tokens.map(String.init) ?? "", r.ratio.map { String($0) } ?? ""]
+            var cells = [r.model, r.method, r.tokens.map(String.init) ?? "", r.ratio.map { String($0) } ?? ""]
                 + r.values.map { $0.map { String($0) } ?? "" } + [r.relative.map { String($0) } ?? ""]
+            if hasSubsets { cells.append(r.subsets.sorted().joined(separator: ";")) }
             lines.append(cells.map(CSV.field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

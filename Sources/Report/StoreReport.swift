@@ -1,6 +1,6 @@
 import Foundation
-import Store
 import Records
+import Store
 
 /// Reads result databases into the rows the tables and plots are built from.
 public struct StoreReport: Sendable {
@@ -9,7 +9,9 @@ public struct StoreReport: Sendable {
     /// Runs left out (incomplete, unscored) with the reason, to show under the tables.
     public var notes: [String] = []
 
-    public init(databases: [String]) throws {
+    /// `score` is asked for complete runs without stored scores (a merge, or a run killed between its last
+    /// answer and its scoring); without it such runs are listed as unscored.
+    public init(databases: [String], score: ((ResultsStore, RunInfo) -> RunScoreLookup)? = nil) throws {
         for path in databases {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw StoreError(.io, "\(path): no such database")
@@ -18,7 +20,8 @@ public struct StoreReport: Sendable {
             for run in try store.runs() {
                 let c = run.config
                 let method = c.tokens == nil ? "unpruned" : c.method
-                let ratio: Double? = c.tokens == nil ? nil : c.ratio
+                // The ratio is a parameter of VisPruner only; the others are one row whatever ratio was stored.
+                let ratio: Double? = c.pruning.method?.usesRatio == true ? c.ratio : nil
                 for p in try store.predictions(run.id) {
                     latency.append(LatencySample(model: c.modelID, method: method, tokens: c.tokens, ratio: ratio,
                                                  stages: p.timings.dictionary.filter { $0.key != "load" },
@@ -28,12 +31,32 @@ public struct StoreReport: Sendable {
                     notes.append("\(c.label): incomplete (\(run.doneItems) of \(run.expectedItems.map(String.init) ?? "?") items), not in the score table")
                     continue
                 }
-                guard let headline = try store.scores(run.id).first(where: { $0.name == Metric.headlineName }) else {
-                    notes.append("\(c.label): not scored locally (e.g. VQAv2 test-dev is scored by the EvalAI server)")
+                var metrics = try store.scores(run.id)
+                if !metrics.contains(where: { $0.name == Metric.headlineName }) {
+                    switch score?(store, run) {
+                    case .metrics(let m)?: metrics = m
+                    case .notScoredLocally(let why)?:
+                        notes.append("\(c.label): not scored locally: \(why)")
+                        continue
+                    case .unavailable(let why)?:
+                        notes.append("\(c.label): complete but not scored: \(why)")
+                        continue
+                    case nil:
+                        notes.append("\(c.label): complete but not scored (give the data root to score it)")
+                        continue
+                    }
+                }
+                guard let headline = metrics.first(where: { $0.name == Metric.headlineName }) else {
+                    notes.append("\(c.label): its benchmark reports no headline metric")
                     continue
                 }
-                results.append(ResultRow(model: c.modelID, dataset: c.dataset, method: method, tokens: c.tokens,
-                                         ratio: ratio, value: headline.value))
+                if run.isSubset {
+                    notes.append("\(c.label): subset (\(run.expectedItems ?? 0) of \(run.benchmarkItems ?? 0) items, --limit); marked †")
+                }
+                results.append(ResultRow(model: c.modelID, dataset: c.dataset, method: method, tokens: c.tokens, ratio: ratio,
+                                         value: headline.value,
+                                         metrics: Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                                         subset: run.isSubset))
             }
         }
     }

@@ -100,20 +100,24 @@ public final class ResultsStore: @unchecked Sendable {
 
     /// Returns the run for `config`, creating it if this database has none. An existing run keeps
     /// its provenance; `expectedItems`, when given, replaces the stored count, and a finished run
-    /// goes back to `running` (resuming it).
-    public func beginRun(_ config: RunConfig, metadata: RunMetadata, expectedItems: Int? = nil) throws -> RunID {
+    /// goes back to `running` (resuming it). `benchmarkItems` is the size of the benchmark's whole
+    /// question file (so a `--limit` run is known as a subset).
+    public func beginRun(_ config: RunConfig, metadata: RunMetadata, expectedItems: Int? = nil,
+                         benchmarkItems: Int? = nil) throws -> RunID {
         let key = config.key
         return try write { db in
             if let id = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key]) {
                 try db.execute(sql: """
                     UPDATE runs SET status = 'running', finished_at = NULL,
-                        expected_items = COALESCE(?, expected_items) WHERE id = ?
-                    """, arguments: [expectedItems, id])
+                        expected_items = COALESCE(?, expected_items), benchmark_items = COALESCE(?, benchmark_items) WHERE id = ?
+                    """, arguments: [expectedItems, benchmarkItems, id])
                 return RunID(id)
             }
             try Self.insertRun(db, config: config, metadata: metadata, startedAt: Date(), finishedAt: nil,
                                status: .running, expectedItems: expectedItems)
-            return RunID(db.lastInsertedRowID)
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE runs SET benchmark_items = ? WHERE id = ?", arguments: [benchmarkItems, id])
+            return RunID(id)
         }
     }
 
@@ -200,7 +204,9 @@ public final class ResultsStore: @unchecked Sendable {
         return RunInfo(id: id, key: row["run_key"], config: config,
                        metadata: RunMetadata(toolVersion: row["tool_version"], gitCommit: row["git_commit"], host: row["host"]),
                        startedAt: started, finishedAt: row["finished_at"], status: status,
-                       expectedItems: row["expected_items"], doneItems: row["done"], errorItems: row["errs"])
+                       expectedItems: row["expected_items"], doneItems: row["done"], errorItems: row["errs"],
+                       // Absent from files written before it existed when they are opened read-only.
+                       benchmarkItems: row.hasColumn("benchmark_items") ? row["benchmark_items"] : nil)
     }
 
     // MARK: - Items

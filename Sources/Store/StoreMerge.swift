@@ -82,14 +82,17 @@ extension ResultsStore {
                                 expected_items = CASE WHEN ?1 IS NULL THEN expected_items
                                                       WHEN expected_items IS NULL THEN ?1
                                                       ELSE MAX(expected_items, ?1) END,
-                                started_at = MIN(started_at, ?2)
+                                started_at = MIN(started_at, ?2),
+                                benchmark_items = COALESCE(benchmark_items, ?4)
                             WHERE id = ?3
-                            """, arguments: [item.run.expectedItems, item.run.startedAt, id])
+                            """, arguments: [item.run.expectedItems, item.run.startedAt, id, item.run.benchmarkItems])
                     } else {
                         try Self.insertRun(db, config: item.run.config, metadata: item.run.metadata,
                                            startedAt: item.run.startedAt, finishedAt: item.run.finishedAt,
                                            status: item.run.status, expectedItems: item.run.expectedItems)
                         targetID = RunID(db.lastInsertedRowID)
+                        try db.execute(sql: "UPDATE runs SET benchmark_items = ? WHERE id = ?",
+                                       arguments: [item.run.benchmarkItems, targetID.rawValue])
                         report.runsAdded += 1
                     }
                     touched.insert(item.run.key)

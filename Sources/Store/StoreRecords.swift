@@ -49,6 +49,15 @@ public struct RunInfo: Equatable, Sendable {
     public var doneItems: Int
     /// Items whose last attempt failed and that have no prediction.
     public var errorItems: Int
+    /// Items of the benchmark's whole question file when the run began; nil for runs recorded before
+    /// this was kept. A run expecting fewer (`--limit`) is a subset.
+    public var benchmarkItems: Int? = nil
+
+    /// The run covers only part of its benchmark (`--limit`), so its score is not the benchmark's.
+    public var isSubset: Bool {
+        guard let expectedItems, let benchmarkItems else { return false }
+        return expectedItems < benchmarkItems
+    }
 
     /// Every expected item has a prediction.
     public var isComplete: Bool {

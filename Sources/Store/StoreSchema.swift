@@ -78,6 +78,10 @@ enum StoreSchema {
             // The projector was counted inside vision_ms before; rows written then keep 0 here.
             try db.execute(sql: "ALTER TABLE predictions ADD COLUMN projector_ms REAL NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v3-benchmark-items") { db in
+            // The size of the benchmark's question file, to tell `--limit` subsets from whole runs.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN benchmark_items INTEGER")
+        }
         return m
     }
 }

@@ -60,7 +60,12 @@ final class RunConfigTests: XCTestCase {
 final class PruningSettingTests: XCTestCase {
     func testMethodNamesAreParsedAndValidatedOnce() throws {
         XCTAssertEqual(try Pruning(method: "none", tokens: 64, ratio: 0.3), .unpruned, "the baseline ignores budget and ratio")
-        XCTAssertEqual(try Pruning(method: "fastervlm", tokens: 32, ratio: 0.5), .pruned(.fastervlm, tokens: 32, ratio: 0.5))
+        XCTAssertEqual(try Pruning(method: "vispruner", tokens: 32, ratio: 0.25), .pruned(.vispruner, tokens: 32, ratio: 0.25))
+        // Ratio-free methods make one run whatever ratio is given.
+        XCTAssertEqual(try Pruning(method: "fastervlm", tokens: 32, ratio: 0.5), .pruned(.fastervlm, tokens: 32, ratio: 0))
+        XCTAssertEqual(try Pruning(method: "random", tokens: 32, ratio: 0.75), try Pruning(method: "random", tokens: 32, ratio: 0.1))
+        // A stored config keeps the ratio its key was derived from.
+        XCTAssertEqual(try Pruning(stored: "fastervlm", tokens: 32, ratio: 0.5), .pruned(.fastervlm, tokens: 32, ratio: 0.5))
         XCTAssertThrowsError(try Pruning(method: "fastv", tokens: 64, ratio: 0.5)) {
             XCTAssertTrue("\($0)".contains("unknown pruning method 'fastv'"), "\($0)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// A benchmark: its items, the prompt fed for each, how a model output becomes the scored answer, its
 /// official-identical scorer and its submission files. One conforming type per benchmark, each in its own
@@ -33,12 +34,23 @@ public protocol Benchmark: Sendable {
 
     /// The exporter of the benchmark's own submission format.
     func submissionExporter() -> any SubmissionExporter
+
+    /// Its columns in report tables, in paper units (default: the headline metric as stored).
+    static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns
 }
 
 extension Benchmark {
     public var isScoredLocally: Bool { true }
 
     public func scoredItems() throws -> [BenchmarkItem] { try items() }
+
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { .plain(spec.name) }
+
+    /// One column: the headline metric (already in percent or points) under `title`.
+    static func headlineColumn(_ spec: DatasetSpec, _ title: String, scale: Double = 1) -> BenchmarkColumns {
+        let c = TableColumn(title, metric: Metric.headlineName, scale: scale)
+        return BenchmarkColumns(dataset: spec.name, columns: [c], headline: c)
+    }
 
     /// The exporter for `format` (default: the spec's): the benchmark's own format or LLaVA answers `.jsonl`.
     public func exporter(format: String? = nil) throws -> any SubmissionExporter {

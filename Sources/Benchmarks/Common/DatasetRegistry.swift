@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// The benchmarks declared in `datasets.json`, validated, and the implementation for each.
 public struct DatasetRegistry: Sendable {
@@ -159,6 +160,11 @@ public struct DatasetRegistry: Sendable {
                                "unknown benchmark '\(name)' (declared: \(names.joined(separator: ", ")))")
         }
         return s
+    }
+
+    /// Report-table columns of every declared benchmark, in declaration order (the tables' column order).
+    public var tableLayout: [BenchmarkColumns] {
+        specs.map { spec in BenchmarkCatalog.implementation(for: spec)?.tableColumns(spec) ?? .plain(spec.name) }
     }
 
     /// The benchmark a declared name stands for, with paths resolved under `dataRoot`.

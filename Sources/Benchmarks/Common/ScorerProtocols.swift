@@ -4,6 +4,14 @@ import Records
 /// Scores answers exactly as the official script for that benchmark does.
 public protocol BenchmarkScorer {
     func score(_ answers: [AnswerRecord]) throws -> ScoreReport
+    /// Scores answers to part of the benchmark (a `--limit` run) over the answered items only, where the
+    /// official script would count every unanswered item as wrong (GQA, ScienceQA).
+    func scoreAnswered(_ answers: [AnswerRecord]) throws -> ScoreReport
+}
+
+extension BenchmarkScorer {
+    /// Scorers that already score only what was answered.
+    public func scoreAnswered(_ answers: [AnswerRecord]) throws -> ScoreReport { try score(answers) }
 }
 
 /// Writes the file(s) the official tool or leaderboard server accepts; returns what it wrote.

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import PythonText
 
 /// GQA testdev-balanced. Items come from LLaVA's `llava_gqa_testdev_balanced.jsonl` (string ids) or
@@ -108,6 +109,9 @@ public struct GQAQuestions: Sendable {
 }
 
 extension GQABenchmark {
+    /// Percent, as the official script prints it.
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { headlineColumn(spec, "GQA") }
+
     public func scorer() throws -> any BenchmarkScorer { try GQAScorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { GQAExporter(spec: spec, dataRoot: dataRoot) }

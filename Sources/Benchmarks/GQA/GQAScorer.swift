@@ -26,7 +26,7 @@ public struct GQAScorer: BenchmarkScorer {
     }
 
     public let spec: DatasetSpec
-    public let questions: GQAQuestions
+    public private(set) var questions: GQAQuestions
     /// qid → (valid, plausible) answers, when a choices file exists.
     let choices: [String: (valid: [String], plausible: [String])]?
 
@@ -48,6 +48,13 @@ public struct GQAScorer: BenchmarkScorer {
         } else {
             choices = nil
         }
+    }
+
+    public func scoreAnswered(_ answers: [AnswerRecord]) throws -> ScoreReport {
+        let answered = Set(answers.map(\.questionID.description))
+        var subset = self
+        subset.questions.entries = questions.entries.filter { answered.contains($0.id) }
+        return try subset.score(answers)
     }
 
     public func score(_ answers: [AnswerRecord]) throws -> ScoreReport {

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import PythonText
 
 /// MME (14 yes/no subtasks). Questions come from LLaVA's `llava_mme.jsonl`, whose `text` already
@@ -101,6 +102,15 @@ public struct MMEBenchmark: Benchmark {
 }
 
 extension MMEBenchmark {
+    /// Perception and cognition sums and their total, as MME's calculation.py prints them.
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns {
+        let perception = TableColumn("MME-P", metric: "perception")
+        return BenchmarkColumns(dataset: spec.name,
+                                columns: [perception, TableColumn("MME-C", metric: "cognition"),
+                                          TableColumn("MME", metric: "total", sumOf: ["perception", "cognition"])],
+                                headline: perception)
+    }
+
     public func scorer() throws -> any BenchmarkScorer { try MMEScorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { MMEExporter(spec: spec, dataRoot: dataRoot) }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// POPE (object-hallucination yes/no questions on COCO val2014) in its three splits: adversarial,
 /// popular, random. Questions from LLaVA's `llava_pope_test.jsonl` (integer ids, split in `category`);
@@ -82,6 +83,13 @@ public struct POPEBenchmark: Benchmark {
 }
 
 extension POPEBenchmark {
+    /// F1 and accuracy averaged over the three splits, in percent (the scorer keeps eval_pope.py's fractions).
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns {
+        let f1 = TableColumn("POPE F1", metric: "f1.average", scale: 100)
+        return BenchmarkColumns(dataset: spec.name, columns: [f1, TableColumn("POPE Acc", metric: "accuracy.average", scale: 100)],
+                                headline: f1)
+    }
+
     public func scorer() throws -> any BenchmarkScorer { try POPEScorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { POPEExporter(spec: spec, dataRoot: dataRoot) }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import PythonText
 
 /// ScienceQA (test split). Questions from LLaVA's `llava_test_CQM-I.json` (the 2,017 image
@@ -132,6 +133,9 @@ public struct ScienceQABenchmark: Benchmark {
 }
 
 extension ScienceQABenchmark {
+    /// Percent, as the official script prints it.
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { headlineColumn(spec, "SQA-IMG") }
+
     public func scorer() throws -> any BenchmarkScorer { try ScienceQAScorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { ScienceQAExporter(spec: spec, dataRoot: dataRoot) }

@@ -11,7 +11,7 @@ public struct ScienceQAScorer: BenchmarkScorer {
     public let dataRoot: URL
     public let problems: ScienceQAProblems
     /// Problem ids of the evaluated split in pid_splits.json order.
-    public let splitIDs: [String]
+    public private(set) var splitIDs: [String]
 
     public init(spec: DatasetSpec, dataRoot: URL) throws {
         self.spec = spec
@@ -29,6 +29,14 @@ public struct ScienceQAScorer: BenchmarkScorer {
     /// The script's per-problem outcomes for these answers.
     public func evaluate(_ answers: [AnswerRecord]) throws -> ScienceQAEvaluation {
         try ScienceQAEvaluation.evaluate(answers, splitIDs: splitIDs, problems: problems)
+    }
+
+    public func scoreAnswered(_ answers: [AnswerRecord]) throws -> ScoreReport {
+        var answered = Set<String>()
+        for a in answers { if case .string(let s) = a.questionID { answered.insert(s) } }
+        var subset = self
+        subset.splitIDs = splitIDs.filter { answered.contains($0) }
+        return try subset.score(answers)
     }
 
     public func score(_ answers: [AnswerRecord]) throws -> ScoreReport {

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import PythonText
 
 /// TextVQA val with LLaVA's OCR-token prompts (`llava_textvqa_val_v051_ocr.jsonl`; the question id is
@@ -48,6 +49,9 @@ public struct TextVQABenchmark: Benchmark {
 }
 
 extension TextVQABenchmark {
+    /// Percent, as the official script prints it.
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { headlineColumn(spec, "TextVQA") }
+
     public func scorer() throws -> any BenchmarkScorer { try TextVQAScorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { TextVQAExporter(spec: spec, dataRoot: dataRoot) }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// VQAv2 (LLaVA evaluates test-dev2015 and uploads to EvalAI). Items come from LLaVA's
 /// `llava_vqav2_mscoco_*.jsonl` or from an original `v2_OpenEnded_mscoco_*_questions.json`
@@ -61,6 +62,9 @@ public struct VQAv2Benchmark: Benchmark {
 }
 
 extension VQAv2Benchmark {
+    /// Percent, as the official script prints it.
+    public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { headlineColumn(spec, "VQAv2") }
+
     public func scorer() throws -> any BenchmarkScorer { try VQAv2Scorer(spec: spec, dataRoot: dataRoot) }
 
     public func submissionExporter() -> any SubmissionExporter { VQAv2Exporter(spec: spec, dataRoot: dataRoot) }

@@ -1,11 +1,12 @@
 import Foundation
+import Records
 
 /// Accuracy against number of visual tokens: one panel per benchmark, one line per method (and ratio),
 /// the unpruned model as a dashed horizontal reference line.
 public enum AccuracyPlot {
     public static func scene(_ results: [ResultRow], title: String = "Accuracy vs visual tokens",
-                             columnOrder: [String] = []) -> PlotScene {
-        let table = ScoreTable(results, columnOrder: columnOrder)
+                             layout: [BenchmarkColumns] = []) -> PlotScene {
+        let table = ScoreTable(results, layout: layout)
         let benchmarks = table.benchmarks
         let cols = max(1, min(3, benchmarks.count))
         let rowsCount = max(1, (benchmarks.count + cols - 1) / cols)
@@ -32,7 +33,13 @@ public enum AccuracyPlot {
         for (bi, bench) in benchmarks.enumerated() {
             let px = margin + Double(bi % cols) * panelW, py = titleH + Double(bi / cols) * panelH
             let left = px + 52, right = px + panelW - 14, top = py + 24, bottom = py + panelH - 40
-            let rows = results.filter { $0.dataset == bench }
+            // Each panel shows the benchmark's headline column in paper units (%, MME sums).
+            let headline = layout.first { $0.dataset == bench }?.headline ?? BenchmarkColumns.plain(bench).headline
+            let rows = results.filter { $0.dataset == bench }.map { r -> ResultRow in
+                var scaled = r
+                scaled.value = headline.value(r.metrics) ?? .nan
+                return scaled
+            }
             let unpruned = rows.filter(\.isUnpruned).map(\.value)
             let values = rows.map(\.value).filter { $0.isFinite }
             var lo = values.min() ?? 0, hi = values.max() ?? 1
@@ -46,7 +53,8 @@ public enum AccuracyPlot {
             }
             func yPos(_ v: Double) -> Double { bottom - (v - lo) / (hi - lo) * (bottom - top) }
 
-            scene.shapes.append(.text(bench, x: (left + right) / 2, y: py + 10, size: 10, color: .black, anchor: 0.5))
+            let panelTitle = headline.title + (rows.contains(where: \.subset) ? " \(ScoreTable.subsetMarker) subset" : "")
+            scene.shapes.append(.text(panelTitle, x: (left + right) / 2, y: py + 10, size: 10, color: .black, anchor: 0.5))
             // Grid and y ticks.
             for i in 0...4 {
                 let v = lo + (hi - lo) * Double(i) / 4

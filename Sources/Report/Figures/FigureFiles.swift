@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Pruning
+import Records
 
 /// Errors from building reports and figures, with a message fit to show the user as is.
 public struct ReportError: Error, CustomStringConvertible, Equatable {
@@ -14,11 +15,11 @@ public enum FigureFiles {
     /// The accuracy-vs-visual-tokens plot: PNG (plus the SVG beside it) or SVG, by the extension of `url`.
     /// Returns the files written.
     public static func writeAccuracyPlot(_ results: [ResultRow], to url: URL,
-                                         title: String = "Accuracy vs visual tokens", columnOrder: [String] = []) throws -> [URL] {
+                                         title: String = "Accuracy vs visual tokens", layout: [BenchmarkColumns] = []) throws -> [URL] {
         guard !results.isEmpty else { throw ReportError("nothing to plot: no complete, scored runs") }
         let ext = url.pathExtension.lowercased()
         guard ext == "svg" || ext == "png" else { throw ReportError("--plot must end in .png or .svg") }
-        let scene = AccuracyPlot.scene(results, title: title, columnOrder: columnOrder)
+        let scene = AccuracyPlot.scene(results, title: title, layout: layout)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if ext == "svg" {
             try Data(scene.svg().utf8).write(to: url)

@@ -1,0 +1,622 @@
+#!/usr/bin/env python3
+"""Train a tiny LLaVA-1.5 on the synthetic shapes data and save it in the real on-disk layout.
+
+Run (see README.md in this folder for the recorded run: versions, wall time, accuracies):
+
+  nice -n 19 python3 generate.py --split train --seed 1 --images 6000 --out /tmp/synth-train
+  nice -n 19 python3 generate.py --split train --seed 2 --images 300  --out /tmp/synth-val
+  nice -n 19 python3 train.py --train /tmp/synth-train --val /tmp/synth-val --seed 0 \
+      --out-model ../models/llava15-synth --out-tower ../models/clip-synth
+
+Two stages, because the 2-core CPU budget does not allow end-to-end training of the tower
+through 576-token LLM sequences:
+  1. the CLIP tower alone, on dense per-patch labels (colour / shape / word under each patch)
+     plus a multi-label + count objective on the [CLS] token of the SELECT layer (-2). The [CLS]
+     loss is what makes that layer's [CLS]->patch attention -- VisPruner's importance score --
+     concentrate on the patches that carry objects.
+  2. tower frozen (so its features can be cached exactly), projector + LLaMA decoder trained on
+     multi-turn VQA conversations with LLaVA's exact prompt / tokenisation / image preprocessing,
+     loss on answer tokens only. Half of the samples see a subset of the visual tokens (top-[CLS]
+     attention, random, or both, in original order) so the model copes with pruned inputs the way
+     the Swift engine feeds them.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import time
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE_LLAVA = "/work/shared/fixtures/llava15-tiny"
+FIXTURE_CLIP = "/work/shared/fixtures/clip-tiny"
+MEAN = (0.48145466, 0.4578275, 0.40821073)
+STD = (0.26862954, 0.26130258, 0.27577711)
+SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+          "The assistant gives helpful, detailed, and polite answers to the user's questions.")
+IMAGE_TOKEN = -200
+COLORS = ["red", "green", "blue", "yellow", "purple", "orange"]
+SHAPES = ["circle", "square", "triangle", "star", "cross"]
+WORDS = ["CAT", "SUN", "STOP", "BOOK", "MILK", "FISH", "TREE", "DOOR",
+         "BIKE", "RAIN", "GOLD", "OPEN", "42", "17", "305", "88"]
+
+# ----------------------------------------------------------------------------- sizes
+# 32000 x hidden embeddings + lm_head dominate the file size; 128 keeps everything ~19 MB fp16.
+VIS = dict(hidden=96, inter=384, heads=4, layers=3)   # layer 3 exists (real layout) but LLaVA never uses it
+LLM = dict(hidden=128, inter=256, heads=4, layers=2)
+
+
+# ----------------------------------------------------------------------------- preprocessing
+
+def preprocess(path):
+    """LLaVA-1.5 'pad': expand2square with the mean colour, CLIPImageProcessor (shortest side 336,
+    bicubic, centre crop 336). Returned as uint8 HWC so the cache stays small; normalised later."""
+    img = Image.open(path).convert("RGB")
+    w, h = img.size
+    bg = tuple(int(m * 255) for m in MEAN)
+    if w != h:
+        side = max(w, h)
+        sq = Image.new("RGB", (side, side), bg)
+        sq.paste(img, ((side - w) // 2, (side - h) // 2))
+        img = sq
+    # square now: shortest-edge resize to 336 is a plain resize; centre crop is the identity
+    img = img.resize((336, 336), Image.BICUBIC)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def normalise(u8):
+    x = torch.from_numpy(u8).float().div_(255.0).permute(0, 3, 1, 2)
+    m = torch.tensor(MEAN).view(1, 3, 1, 1)
+    s = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - m) / s
+
+
+# ----------------------------------------------------------------------------- tokenisation
+
+class Tok:
+    """LLaVA's tokenizer_image_token on the slow LlamaTokenizer (legacy=False). For text without
+    special tokens that equals sentencepiece with its dummy prefix, checked against the fixtures."""
+
+    def __init__(self, path):
+        self.sp = spm.SentencePieceProcessor(model_file=path)
+        self._ans = {}
+
+    def prompt_ids(self, first_turn):
+        text = "%s USER: %s ASSISTANT:" % (SYSTEM, first_turn)
+        chunks = text.split("<image>")
+        ids = [1] + self.sp.encode(chunks[0])
+        for c in chunks[1:]:
+            ids += [IMAGE_TOKEN] + self.sp.encode(c)
+        return ids
+
+    def answer_ids(self, ans):
+        # the answer's tokens as they come out of tokenising "... ASSISTANT: ans</s>" in one piece
+        if ans not in self._ans:
+            head = self.sp.encode("ASSISTANT:")
+            full = self.sp.encode("ASSISTANT: " + ans)
+            assert full[:len(head)] == head, ans
+            self._ans[ans] = full[len(head):] + [2]
+        return self._ans[ans]
+
+    def turn_ids(self, q):
+        return self.sp.encode("USER: %s ASSISTANT:" % q)
+
+
+# ----------------------------------------------------------------------------- models
+# Module trees mirror the Hugging Face classes so state_dict() keys are the checkpoint's tensor names.
+
+class CLIPAttn(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h = h
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d, d) for _ in range(4))
+
+    def forward(self, x, want_cls=False):
+        B, N, D = x.shape
+        hd = D // self.h
+        q = self.q_proj(x).view(B, N, self.h, hd).transpose(1, 2)
+        k = self.k_proj(x).view(B, N, self.h, hd).transpose(1, 2)
+        v = self.v_proj(x).view(B, N, self.h, hd).transpose(1, 2)
+        o = F.scaled_dot_product_attention(q, k, v)
+        cls = None
+        if want_cls:  # the [CLS] row of the softmax, which VisPruner reads from this layer
+            cls = torch.softmax((q[:, :, :1] @ k.transpose(-1, -2)) * hd ** -0.5, -1)[:, :, 0]
+        return self.out_proj(o.transpose(1, 2).reshape(B, N, D)), cls
+
+
+class CLIPMLP(nn.Module):
+    def __init__(self, d, i):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, i), nn.Linear(i, d)
+
+    def forward(self, x):
+        x = self.fc1(x)
+        return self.fc2(x * torch.sigmoid(1.702 * x))  # quick_gelu
+
+
+class CLIPLayer(nn.Module):
+    def __init__(self, d, i, h):
+        super().__init__()
+        self.self_attn, self.mlp = CLIPAttn(d, h), CLIPMLP(d, i)
+        self.layer_norm1, self.layer_norm2 = nn.LayerNorm(d, eps=1e-5), nn.LayerNorm(d, eps=1e-5)
+
+    def forward(self, x, want_cls=False):
+        a, cls = self.self_attn(self.layer_norm1(x), want_cls)
+        x = x + a
+        return x + self.mlp(self.layer_norm2(x)), cls
+
+
+class CLIPEmbeddings(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.class_embedding = nn.Parameter(torch.randn(d) * 0.02)
+        self.patch_embedding = nn.Conv2d(3, d, 14, 14, bias=False)
+        self.position_embedding = nn.Embedding(577, d)
+        nn.init.normal_(self.position_embedding.weight, std=0.02)
+
+    def forward(self, px):
+        p = self.patch_embedding(px).flatten(2).transpose(1, 2)
+        c = self.class_embedding.view(1, 1, -1).expand(p.shape[0], 1, -1)
+        return torch.cat([c, p], 1) + self.position_embedding.weight
+
+
+class CLIPEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layers = nn.ModuleList(CLIPLayer(c["hidden"], c["inter"], c["heads"]) for _ in range(c["layers"]))
+
+
+class VisionModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c["hidden"]
+        self.embeddings = CLIPEmbeddings(d)
+        self.pre_layrnorm = nn.LayerNorm(d, eps=1e-5)
+        self.encoder = CLIPEncoder(c)
+        self.post_layernorm = nn.LayerNorm(d, eps=1e-5)
+
+
+class CLIPTower(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.vision_model = VisionModel(c)
+
+    def select(self, px):
+        """hidden_states[-2] (all 577 tokens) and that layer's [CLS]->patch attention [B, heads, 576].
+        The last layer is skipped: LLaVA never uses its output."""
+        vm = self.vision_model
+        x = vm.pre_layrnorm(vm.embeddings(px))
+        layers = vm.encoder.layers
+        cls = None
+        for i, layer in enumerate(layers[:-1]):
+            x, cls = layer(x, want_cls=(i == len(layers) - 2))
+        return x, cls[:, :, 1:]
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))
+
+
+def rope(L, hd, theta=10000.0):
+    inv = 1.0 / theta ** (torch.arange(0, hd, 2).float() / hd)
+    f = torch.outer(torch.arange(L).float(), inv)
+    e = torch.cat([f, f], -1)
+    return e.cos(), e.sin()
+
+
+def rot_half(x):
+    a, b = x.chunk(2, -1)
+    return torch.cat([-b, a], -1)
+
+
+class LlamaAttn(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h = h
+        self.q_proj, self.k_proj, self.v_proj, self.o_proj = (nn.Linear(d, d, bias=False) for _ in range(4))
+
+    def forward(self, x, cos, sin):
+        B, L, D = x.shape
+        hd = D // self.h
+        q, k, v = (p(x).view(B, L, self.h, hd).transpose(1, 2) for p in (self.q_proj, self.k_proj, self.v_proj))
+        q = q * cos + rot_half(q) * sin
+        k = k * cos + rot_half(k) * sin
+        # right padding + causal mask: real tokens never see the padding behind them
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.o_proj(o.transpose(1, 2).reshape(B, L, D))
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, d, i):
+        super().__init__()
+        self.gate_proj, self.up_proj = nn.Linear(d, i, bias=False), nn.Linear(d, i, bias=False)
+        self.down_proj = nn.Linear(i, d, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaLayer(nn.Module):
+    def __init__(self, d, i, h):
+        super().__init__()
+        self.self_attn, self.mlp = LlamaAttn(d, h), LlamaMLP(d, i)
+        self.input_layernorm, self.post_attention_layernorm = RMSNorm(d), RMSNorm(d)
+
+    def forward(self, x, cos, sin):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class LlavaInner(nn.Module):
+    def __init__(self, c, mm_hidden):
+        super().__init__()
+        d = c["hidden"]
+        self.embed_tokens = nn.Embedding(32000, d)
+        self.layers = nn.ModuleList(LlamaLayer(d, c["inter"], c["heads"]) for _ in range(c["layers"]))
+        self.norm = RMSNorm(d)
+        # mlp2x_gelu: Linear, GELU (erf), Linear -- indices 0 and 2 as in nn.Sequential
+        self.mm_projector = nn.Sequential(nn.Linear(mm_hidden, d), nn.GELU(), nn.Linear(d, d))
+
+
+class Llava(nn.Module):
+    def __init__(self, c, mm_hidden):
+        super().__init__()
+        self.model = LlavaInner(c, mm_hidden)
+        self.lm_head = nn.Linear(c["hidden"], 32000, bias=False)
+        for m in self.modules():  # LLaMA's initializer_range-style init
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        nn.init.normal_(self.model.embed_tokens.weight, std=0.02)
+        self.heads = c["heads"]
+
+    def hidden(self, embeds):
+        L = embeds.shape[1]
+        cos, sin = rope(L, embeds.shape[-1] // self.heads)
+        x = embeds
+        for layer in self.model.layers:
+            x = layer(x, cos, sin)
+        return self.model.norm(x)
+
+
+# ----------------------------------------------------------------------------- stage 1: tower
+
+def tower_targets(labels, names):
+    """Dense per-patch targets and [CLS] targets from generate.py's labels.json."""
+    B = len(names)
+    pc = torch.full((B, 576), -100, dtype=torch.long)   # colour: 0..5, 6 = none
+    ps = torch.zeros((B, 576), dtype=torch.long)        # shape: 0..4, 5 = word sign, 6 = background
+    pw = torch.full((B, 576), -100, dtype=torch.long)   # word id on sign patches
+    multi = torch.zeros((B, 30 + 16))                    # colour x shape present, word present
+    counts = torch.zeros((B, 5), dtype=torch.long)      # per-shape count 0..5
+    for b, n in enumerate(names):
+        lab = labels[n]
+        objs = lab["objs"]
+        for o in objs:
+            if o["kind"] == "word":
+                multi[b, 30 + WORDS.index(o["word"])] = 1
+            else:
+                counts[b, SHAPES.index(o["shape"])] += 1
+                if not lab["gray"]:
+                    multi[b, COLORS.index(o["color"]) * 5 + SHAPES.index(o["shape"])] = 1
+        for i, j in enumerate(lab["patches"]):
+            if j < 0:
+                ps[b, i], pc[b, i] = 6, 6
+                continue
+            o = objs[j]
+            ps[b, i] = 5 if o["kind"] == "word" else SHAPES.index(o["shape"])
+            if not lab["gray"]:
+                pc[b, i] = COLORS.index(o["color"])
+            if o["kind"] == "word":
+                pw[b, i] = WORDS.index(o["word"])
+    mask = torch.ones(B, 46)
+    for b, n in enumerate(names):
+        if labels[n]["gray"]:
+            mask[b, :30] = 0  # colours unknowable in a gray picture
+    return pc, ps, pw, multi, mask, counts.clamp(max=5)
+
+
+def train_tower(tower, pix, names, labels, args, log):
+    d = VIS["hidden"]
+    heads = nn.ModuleDict({
+        "cls_ln": nn.LayerNorm(d), "cls_multi": nn.Linear(d, 46), "cls_count": nn.Linear(d, 5 * 6),
+        "p_ln": nn.LayerNorm(d), "p_col": nn.Linear(d, 7), "p_shape": nn.Linear(d, 7), "p_word": nn.Linear(d, 16)})
+    params = [p for n, p in tower.named_parameters() if "layers.%d." % (VIS["layers"] - 1) not in n
+              and "post_layernorm" not in n] + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=args.tower_lr, weight_decay=0.01)
+    g = torch.Generator().manual_seed(args.seed + 1)
+    steps, B = args.tower_steps, args.tower_batch
+    t0 = time.time()
+    for step in range(steps):
+        lr = args.tower_lr * min(1.0, (step + 1) / 30) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        idx = torch.randint(0, len(names), (B,), generator=g).tolist()
+        px = normalise(pix[idx])
+        pc, ps, pw, multi, mmask, counts = tower_targets(labels, [names[i] for i in idx])
+        x, _ = tower.select(px)
+        c = heads["cls_ln"](x[:, 0])
+        p = heads["p_ln"](x[:, 1:])
+        l_multi = (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean()
+        l_cnt = F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1))
+        l_col = F.cross_entropy(heads["p_col"](p).reshape(-1, 7), pc.view(-1), ignore_index=-100)
+        l_shp = F.cross_entropy(heads["p_shape"](p).reshape(-1, 7), ps.view(-1))
+        l_wrd = F.cross_entropy(heads["p_word"](p).reshape(-1, 16), pw.view(-1), ignore_index=-100) \
+            if (pw >= 0).any() else torch.zeros(())
+        loss = 4 * l_multi + l_cnt + l_col + l_shp + l_wrd
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 25 == 0 or step == steps - 1:
+            log("tower %4d/%d loss %.3f (multi %.3f cnt %.3f col %.3f shape %.3f word %.3f) %.0fs" % (
+                step, steps, loss.item(), l_multi.item(), l_cnt.item(), l_col.item(), l_shp.item(), l_wrd.item(),
+                time.time() - t0))
+
+
+@torch.no_grad()
+def encode_all(tower, pix, bs=32):
+    feats, atts = [], []
+    for i in range(0, len(pix), bs):
+        x, cls = tower.select(normalise(pix[i:i + bs]))
+        feats.append(x[:, 1:].half())
+        atts.append(cls.mean(1))  # head-averaged [CLS] attention, VisPruner's importance score
+    return torch.cat(feats), torch.cat(atts)
+
+
+# ----------------------------------------------------------------------------- stage 2: LLM
+
+def build_sample(tok, item):
+    """Token segments of one conversation: (prefix ids before <image>, text ids after it, target mask)."""
+    conv = item["conversations"]
+    first = tok.prompt_ids(conv[0]["value"])
+    k = first.index(IMAGE_TOKEN)
+    pre, post = first[:k], first[k + 1:]
+    targets = [0] * len(post)
+    for t in range(0, len(conv), 2):
+        if t > 0:
+            q = tok.turn_ids(conv[t]["value"])
+            post += q
+            targets += [0] * len(q)
+        a = tok.answer_ids(conv[t + 1]["value"])
+        post += a
+        targets += [1] * len(a)
+    return pre, post, targets
+
+
+def choose_visual(rng, att, train_prune):
+    """Indices of the visual tokens to feed (sorted, as the pruning methods keep them)."""
+    if not train_prune or rng.random() < 0.5:
+        return None
+    T = rng.choice([16, 32, 64, 64, 128, 192, 288])
+    how = rng.random()
+    if how < 0.4:   # FasterVLM-like: top [CLS] attention
+        idx = torch.topk(att, T).indices
+    elif how < 0.7:  # random
+        idx = torch.randperm(576, generator=torch.Generator().manual_seed(rng.randrange(1 << 30)))[:T]
+    else:            # VisPruner-like mix: important half + spread-out rest
+        top = torch.topk(att, T // 2).indices
+        taken = set(top.tolist())
+        rest = torch.tensor([i for i in range(576) if i not in taken])
+        sel = rest[torch.randperm(len(rest), generator=torch.Generator().manual_seed(rng.randrange(1 << 30)))[:T - T // 2]]
+        idx = torch.cat([top, sel])
+    return torch.sort(idx).values
+
+
+def batch_forward(model, batch, feats, atts, rng, train_prune, per_answer=False):
+    """Splice projected visual tokens where <image> was, pad right, return loss and answer-level accuracy."""
+    emb = model.model.embed_tokens
+    seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
+    for b, (img_i, (pre, post, tmask)) in enumerate(batch):
+        v = feats[img_i].float()
+        sel = choose_visual(rng, atts[img_i], train_prune)
+        if sel is not None:
+            v = v[sel]
+        vis = model.model.mm_projector(v)
+        x = torch.cat([emb(torch.tensor(pre)), vis, emb(torch.tensor(post))])
+        off = len(pre) + vis.shape[0]
+        turn = 0
+        for i, (t, tid) in enumerate(zip(tmask, post)):
+            if t:
+                tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
+                tgt_ids.append(tid)
+                turn_of.append((b, turn))
+                if tid == 2:
+                    turn += 1
+        seqs.append(x)
+    L = max(s.shape[0] for s in seqs)
+    X = torch.stack([F.pad(s, (0, 0, 0, L - s.shape[0])) for s in seqs])
+    H = model.hidden(X)
+    bi = torch.tensor([p[0] for p in tgt_pos])
+    pi = torch.tensor([p[1] for p in tgt_pos])
+    logits = model.lm_head(H[bi, pi])  # lm_head only where there is a target
+    y = torch.tensor(tgt_ids)
+    loss = F.cross_entropy(logits, y)
+    ok = (logits.argmax(-1) == y).tolist()
+    per = {}
+    for k, o in zip(turn_of, ok):  # an answer is right only if every token (and </s>) is
+        per[k] = per.get(k, True) and o
+    if per_answer:
+        return loss, per
+    return loss, sum(per.values()), len(per)
+
+
+def train_llm(model, samples, feats, atts, val, args, log):
+    params = list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    rng = random.Random(args.seed + 2)
+    steps, B = args.steps, args.batch
+    t0 = time.time()
+    run_c = run_n = 0
+    for step in range(steps):
+        lr = args.lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        batch = [samples[rng.randrange(len(samples))] for _ in range(B)]
+        loss, c, n = batch_forward(model, batch, feats, atts, rng, train_prune=True)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        run_c, run_n = run_c + c, run_n + n
+        if step % 25 == 0 or step == steps - 1:
+            log("llm %4d/%d loss %.3f train-acc(last 25 steps) %.1f%% %.0fs" % (
+                step, steps, loss.item(), 100 * run_c / max(1, run_n), time.time() - t0))
+            run_c = run_n = 0
+        if val and (step + 1) % args.val_every == 0 and step + 1 < steps:
+            model.eval()
+            evaluate(model, val, log, "val@%d" % (step + 1))
+            model.train()
+        if time.time() - t0 > args.max_minutes * 60:
+            log("time cap of %g min reached at step %d: stopping early (run is then not step-reproducible)"
+                % (args.max_minutes, step + 1))
+            break
+
+
+@torch.no_grad()
+def evaluate(model, val, log, tag, prune=False):
+    samples, feats, atts = val
+    rng = random.Random(123)
+    c1 = n1 = ca = na = 0
+    for i in range(0, len(samples), 16):
+        b = samples[i:i + 16]
+        # one pass gives both numbers: with a causal mask the first answer sees exactly the
+        # benchmark prompt, so its correctness is the single-turn (benchmark) accuracy
+        _, per = batch_forward(model, b, feats, atts, rng, train_prune=False, per_answer=True)
+        for (bb, turn), ok in per.items():
+            ca, na = ca + ok, na + 1
+            if turn == 0:
+                c1, n1 = c1 + ok, n1 + 1
+    log("%s: first-turn exact answer %.2f%% (%d), all turns %.2f%% (%d)" % (tag, 100 * c1 / n1, n1, 100 * ca / na, na))
+    return 100 * c1 / n1, 100 * ca / na
+
+
+# ----------------------------------------------------------------------------- saving
+
+def save_checkpoints(tower, model, out_model, out_tower):
+    os.makedirs(out_tower, exist_ok=True)
+    os.makedirs(out_model, exist_ok=True)
+    sd = {k: v.detach().to(torch.float16).contiguous() for k, v in tower.state_dict().items()}
+    save_file(sd, os.path.join(out_tower, "model.safetensors"), metadata={"format": "pt"})
+    cfg = json.load(open(os.path.join(FIXTURE_CLIP, "config.json")))
+    cfg.update(hidden_size=VIS["hidden"], intermediate_size=VIS["inter"], num_attention_heads=VIS["heads"],
+               num_hidden_layers=VIS["layers"])
+    json.dump(cfg, open(os.path.join(out_tower, "config.json"), "w"), indent=2)
+    shutil.copy(os.path.join(FIXTURE_CLIP, "preprocessor_config.json"), out_tower)
+
+    sd = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    # two shards with an index, as the real 7B/13B checkpoints (and the bundled demo model) ship
+    shard1 = {k: v for k, v in sd.items() if k != "lm_head.weight"}
+    shard2 = {"lm_head.weight": sd["lm_head.weight"]}
+    names = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    for f in os.listdir(out_model):
+        if f.endswith(".safetensors"):
+            os.remove(os.path.join(out_model, f))
+    save_file(shard1, os.path.join(out_model, names[0]), metadata={"format": "pt"})
+    save_file(shard2, os.path.join(out_model, names[1]), metadata={"format": "pt"})
+    wmap = {k: names[0] for k in sorted(shard1)}
+    wmap["lm_head.weight"] = names[1]
+    total = sum(v.numel() * 2 for v in sd.values())
+    json.dump({"metadata": {"total_size": total}, "weight_map": wmap},
+              open(os.path.join(out_model, "model.safetensors.index.json"), "w"), indent=2)
+    cfg = json.load(open(os.path.join(FIXTURE_LLAVA, "config.json")))
+    cfg.update(hidden_size=LLM["hidden"], intermediate_size=LLM["inter"], num_attention_heads=LLM["heads"],
+               num_key_value_heads=LLM["heads"], num_hidden_layers=LLM["layers"], mm_hidden_size=VIS["hidden"],
+               mm_vision_tower="../" + os.path.basename(os.path.abspath(out_tower)), initializer_range=0.02)
+    json.dump(cfg, open(os.path.join(out_model, "config.json"), "w"), indent=2)
+    for f in ("tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"):
+        shutil.copy(os.path.join(FIXTURE_LLAVA, f), out_model)
+
+
+# ----------------------------------------------------------------------------- main
+
+def load_split(path, tok, limit=None):
+    items = json.load(open(os.path.join(path, "train.json")))[:limit]
+    labels = json.load(open(os.path.join(path, "labels.json")))
+    pix = np.stack([preprocess(os.path.join(path, "images", it["image"])) for it in items])
+    return items, labels, pix
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--val", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out-model", default=os.path.join(HERE, "..", "models", "llava15-synth"))
+    ap.add_argument("--out-tower", default=os.path.join(HERE, "..", "models", "clip-synth"))
+    ap.add_argument("--tower-steps", type=int, default=300)
+    ap.add_argument("--tower-batch", type=int, default=16)
+    ap.add_argument("--tower-lr", type=float, default=2e-3)
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--val-every", type=int, default=300)
+    ap.add_argument("--limit", type=int, default=3000, help="use only the first N training images")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-limit", type=int, default=150)
+    ap.add_argument("--max-minutes", type=float, default=1e9, help="safety cap on the LLM stage")
+    args = ap.parse_args()
+
+    # determinism: fixed seeds, fixed thread count, deterministic kernels where torch has them
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+    logf = open(os.path.join("/tmp", "synth-train.log"), "a")
+    t_start = time.time()
+
+    def log(s):
+        s = "[%6.0fs] %s" % (time.time() - t_start, s)
+        print(s, flush=True)
+        logf.write(s + "\n")
+        logf.flush()
+
+    log("args %s | torch %s numpy %s sentencepiece %s" % (vars(args), torch.__version__, np.__version__, spm.__version__))
+    tok = Tok(os.path.join(FIXTURE_LLAVA, "tokenizer.model"))
+    items, labels, pix = load_split(args.train, tok, args.limit)
+    v_items, _, v_pix = load_split(args.val, tok, args.val_limit)
+    log("loaded %d train / %d val images" % (len(items), len(v_items)))
+
+    tower = CLIPTower(VIS)
+    for m in tower.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+    train_tower(tower, pix, [it["image"] for it in items], labels, args, log)
+    tower.eval()
+    for p in tower.parameters():
+        p.requires_grad_(False)
+    feats, atts = encode_all(tower, pix)
+    v_feats, v_atts = encode_all(tower, v_pix)
+    log("cached select-layer features %s" % (tuple(feats.shape),))
+
+    model = Llava(LLM, VIS["hidden"])
+    samples = [(i, build_sample(tok, it)) for i, it in enumerate(items)]
+    v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
+    train_llm(model, samples, feats, atts, (v_samples, v_feats, v_atts), args, log)
+    model.eval()
+    tr = evaluate(model, (samples[:args.val_limit], feats, atts), log, "final train (first %d images)" % args.val_limit)
+    va = evaluate(model, (v_samples, v_feats, v_atts), log, "final val")
+    save_checkpoints(tower, model, args.out_model, args.out_tower)
+    log("saved %s and %s; total %.1f min; train %.2f/%.2f val %.2f/%.2f (first-turn / all turns)" % (
+        args.out_model, args.out_tower, (time.time() - t_start) / 60, tr[0], tr[1], va[0], va[1]))
+
+
+if __name__ == "__main__":
+    main()
