@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["PythonText", "Records"]),
         .target(name: "Store", dependencies: ["Records", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
-            "Records", "Checkpoint", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
+            "Records", "Checkpoint", "Imaging", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Report", dependencies: ["PythonText", "Records", "Store", "Imaging", "Pruning"]),
         .executableTarget(name: "vispruner", dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Benchmarks
+import Harness
 import Records
 
 /// `vispruner datasets check --data-root DIR`.
@@ -14,8 +15,15 @@ struct DatasetsCommand: ParsableCommand {
 struct DatasetsCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a data root: question files, images, annotation files; counts per benchmark.",
-        discussion: "Benchmarks whose question file is absent are skipped with a line saying so. Exits non-zero when something is wrong.")
+        abstract: "Preflight a data root: question files, every image's header, the annotation and label files scoring needs.",
+        discussion: """
+        For each benchmark: the question file parses (malformed lines listed), every image is inside the image \
+        folder, readable and its PNG/JPEG header decodes, and the files its scorer needs are present and parse \
+        (POPE: a label file for every split the questions use; VQAv2 test-dev: the test2015 list its submission \
+        needs). Paths are printed with control characters escaped. Without --dataset, benchmarks whose question \
+        file is absent are skipped with a line saying so; with it, they are problems. Exits 1 when anything is wrong. \
+        eval and sweep run the same checks for their benchmarks before generating the first answer.
+        """)
 
     @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
@@ -23,14 +31,19 @@ struct DatasetsCheckCommand: ParsableCommand {
     @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
     var datasets: String?
 
+    @Option(name: .customLong("dataset"), help: "Check only this benchmark (repeatable); its question file must be present.")
+    var only: [String] = []
+
     func run() throws {
         let registry = try DatasetRegistry.load(explicit: datasets)
         let root = try DatasetRegistry.dataRoot(option: dataRoot)
-        print("data root: \(root.path)")
-        print("registry: \(registry.source?.path ?? "-")")
+        print("data root: \(DataRootCheck.printable(root.path))")
+        print("registry: \(registry.source.map { DataRootCheck.printable($0.path) } ?? "-")")
         var problems = 0, checked = 0
-        for spec in registry.specs {
-            let report = DataRootCheck.check(spec: spec, registry: registry, root: root)
+        let names = only.isEmpty ? registry.names : only
+        for name in names {
+            let benchmark = try registry.benchmark(named: name, dataRoot: root)
+            let report = DataRootCheck.check(benchmark, requireQuestions: !only.isEmpty, imageProblem: Preflight.imageProblem)
             print(report.lines.joined(separator: "\n"))
             problems += report.problems
             if report.checked { checked += 1 }

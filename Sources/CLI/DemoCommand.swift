@@ -20,7 +20,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Output folder.") var out = "results/demo"
     @Flag(help: "Delete the previous demo database first.") var fresh = false
-    @Option(name: .customLong("max-new-tokens"), help: "Decoding length (the demo caps it to keep the run short).")
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Decoding length (the demo caps it to keep the run short).")
     var maxNewTokens = 32
     @Flag(help: "No progress line.") var quiet = false
 

@@ -16,8 +16,10 @@ struct EvalCommand: ParsableCommand {
         Re-running the same command resumes: items already in the results database are skipped. \
         --shard I/N (0-based; or a Slurm job array, picked up from SLURM_ARRAY_TASK_*) evaluates items \
         k with k mod N = I and writes <db>.shard-I-of-N.sqlite; combine shards with `vispruner merge`. \
+        Before the first answer the model folder, the budget (at most the patches of a view) and the benchmark's \
+        data are checked as `datasets check` does (question file, every image header, the files scoring needs). \
         Exit status: 0 all items answered, 3 some items failed (recorded; re-run to retry them), \
-        2 stopped after too many consecutive failures.
+        2 stopped after too many consecutive failures, 4 not started (problems listed).
         """)
 
     @Option(help: "LLaVA checkpoint directory.") var model: String
@@ -26,12 +28,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Benchmark: vqav2, gqa, mme, textvqa, pope, scienceqa.") var dataset: String
     @OptionGroup var data: DataRootOption
     @Option(help: "Pruning method ('none' feeds every visual token).") var method: MethodArgument = .vispruner
-    @Option(help: "Visual tokens kept (required unless --method none).") var tokens: Int?
-    @Option(help: "VisPruner important-token ratio.") var ratio = 0.5
-    @Option(help: "Seed for methods with randomness.") var seed: UInt64 = 0
-    @Option(name: .customLong("max-new-tokens"), help: "Decoding length (default: the benchmark's, 128 or 1024).")
+    @Option(parsing: .unconditional, help: "Visual tokens kept (required unless --method none).") var tokens: Int?
+    @Option(parsing: .unconditional, help: "VisPruner important-token ratio.") var ratio = 0.5
+    @Option(parsing: .unconditional, help: "Seed for methods with randomness.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Decoding length (default: the benchmark's, 128 or 1024).")
     var maxNewTokens: Int?
-    @Option(help: "Evaluate only the first N items.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Evaluate only the first N items.") var limit: Int?
     @Flag(help: "Discard this run's stored answers and start over.") var restart = false
     @Option(help: "Evaluate shard I of N (0-based), e.g. 0/4.") var shard: String?
     @Option(help: "Results database (shards add .shard-I-of-N).") var db = "results/results.sqlite"
@@ -41,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder for the answers and submission files of complete runs (<out>/<dataset>/<model>/<run>/, the run folder naming method, budget, ratio, seed, decoding length and the run key).")
     var out = "results"
     @Flag(name: .customLong("allow-incomplete"), help: "Score (and export) even with items missing.") var allowIncomplete = false
-    @Option(name: .customLong("max-consecutive-failures"), help: "Stop after this many failed items in a row (0: never).")
+    @Option(name: .customLong("max-consecutive-failures"), parsing: .unconditional, help: "Stop after this many failed items in a row (0: never).")
     var maxConsecutiveFailures = 50
     @Flag(name: .customLong("ignore-slurm"), help: "Do not take the shard from a Slurm job array's environment.")
     var ignoreSlurm = false
@@ -67,6 +69,14 @@ struct EvalCommand: ParsableCommand {
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let outputs = try CLIRuns.outputs(data)
+        let problems = Preflight.problems(models: [model], visionTower: visionTower.map { URL(fileURLWithPath: $0) },
+                                          datasets: [dataset], budgets: tokens.map { [$0] } ?? [], limit: limit,
+                                          registry: outputs.registry, dataRoot: outputs.dataRoot)
+        guard problems.isEmpty else {
+            for p in problems { CLIRuns.printErr("problem: \(p)") }
+            CLIRuns.printErr("eval: not started: \(problems.count) problem(s)")
+            throw ExitCode(4)
+        }
         let benchmark = try outputs.registry.benchmark(named: dataset, dataRoot: outputs.dataRoot)
         let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) },
                                     anyres: anyres, precision: precision)

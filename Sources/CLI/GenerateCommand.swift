@@ -23,11 +23,11 @@ struct GenerateCommand: ParsableCommand {
     var visionTower: String?
     @Option(help: "Image file (PNG or JPEG); omit for a text-only question.") var image: String?
     @Option(help: "The question (the user message after the image).") var prompt: String
-    @Option(help: "Visual tokens to keep per view (default: all, no pruning).") var tokens: Int?
-    @Option(help: "VisPruner important ratio.") var ratio = 0.5
+    @Option(parsing: .unconditional, help: "Visual tokens to keep per view (default: all, no pruning).") var tokens: Int?
+    @Option(parsing: .unconditional, help: "VisPruner important ratio.") var ratio = 0.5
     @Option(help: "Selection method (with --tokens).") var method: SelectionMethod = .vispruner
-    @Option(help: "Seed for --method random.") var seed: UInt64 = 0
-    @Option(name: .customLong("max-new-tokens"), help: "Maximum new tokens.") var maxNewTokens = 128
+    @Option(parsing: .unconditional, help: "Seed for --method random.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Maximum new tokens.") var maxNewTokens = 128
     @Option(help: "LLaVA-1.6 image feeding: fixed (VisPruner's 2×2 grid, default) or stock (best-fit grid, spatial_unpad, image_newline).")
     var anyres: AnyresMode = .fixed
     @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")

@@ -19,11 +19,11 @@ struct PruneCommand: ParsableCommand {
 
     @Option(help: "Patch features (.npy, float32 or float16).") var features: String
     @Option(help: "[CLS] attention (.npy).") var attention: String
-    @Option(help: "Visual tokens to keep (per view).") var tokens: Int
-    @Option(help: "VisPruner important ratio in [0, 1].") var ratio = 0.5
+    @Option(parsing: .unconditional, help: "Visual tokens to keep (per view).") var tokens: Int
+    @Option(parsing: .unconditional, help: "VisPruner important ratio in [0, 1].") var ratio = 0.5
     @Option(help: "Selection method.") var method: SelectionMethod = .vispruner
-    @Option(help: "Number of views stacked in the arrays (LLaVA-1.6: 5).") var crops: Int?
-    @Option(help: "Seed for --method random.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Number of views stacked in the arrays (LLaVA-1.6: 5).") var crops: Int?
+    @Option(parsing: .unconditional, help: "Seed for --method random.") var seed: UInt64 = 0
 
     func validate() throws {
         guard tokens > 0 else { throw ValidationError("--tokens must be positive") }

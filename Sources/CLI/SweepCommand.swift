@@ -14,19 +14,22 @@ struct SweepCommand: ParsableCommand {
         Sweep file keys: models, datasets, methods, tokens, ratios, baseline (default true), seed, \
         max_new_tokens, limit. The unpruned baseline runs once per model × benchmark. Runs already \
         complete in the database are skipped and listed; partial ones are resumed. --shard I/N (or a \
-        Slurm job array) applies to every run, each shard writing <db>.shard-I-of-N.sqlite.
+        Slurm job array) applies to every run, each shard writing <db>.shard-I-of-N.sqlite. Before any \
+        answer the whole plan is checked (sweep values, unknown keys, methods, model folders, budgets against \
+        the patches per view, benchmark names, and each benchmark's data as `datasets check` does); --dry-run \
+        prints the runs and every problem. Exit status 4: not started because of such problems; 3: some items failed.
         """)
 
     @Option(name: .customLong("sweep-file"), help: "Sweep file (.json, .yaml or .yml).") var sweepFile: String?
     @Option(name: .customLong("model"), help: "Checkpoint directory (repeatable).") var models: [String] = []
     @Option(name: .customLong("dataset"), help: "Benchmark (repeatable).") var datasets: [String] = []
     @Option(name: .customLong("method"), help: "Pruning method (repeatable; default vispruner).") var methods: [String] = []
-    @Option(name: .customLong("tokens"), help: "Visual-token budget (repeatable).") var tokens: [Int] = []
-    @Option(name: .customLong("ratio"), help: "Important ratio (repeatable; default 0.5).") var ratios: [Double] = []
+    @Option(name: .customLong("tokens"), parsing: .unconditionalSingleValue, help: "Visual-token budget (repeatable).") var tokens: [Int] = []
+    @Option(name: .customLong("ratio"), parsing: .unconditionalSingleValue, help: "Important ratio (repeatable; default 0.5).") var ratios: [Double] = []
     @Flag(name: .customLong("no-baseline"), help: "Skip the unpruned baseline runs.") var noBaseline = false
-    @Option(help: "Seed.") var seed: UInt64?
-    @Option(name: .customLong("max-new-tokens"), help: "Decoding length override.") var maxNewTokens: Int?
-    @Option(help: "Evaluate only the first N items of each benchmark.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64?
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Decoding length override.") var maxNewTokens: Int?
+    @Option(parsing: .unconditional, help: "Evaluate only the first N items of each benchmark.") var limit: Int?
     @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory.") var visionTower: String?
     @OptionGroup var data: DataRootOption
     @Option(help: "Results database (shards add .shard-I-of-N).") var db = "results/sweep.sqlite"
@@ -65,11 +68,31 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plan = try SweepPlan(try spec(), file: sweepFile ?? "command line")
+        let file = sweepFile ?? "command line"
+        let spec = try spec()
+        // Every problem of the plan is found before any work: values, models, budgets, benchmarks, data.
+        var problems = spec.problems(file: file)
+        let plan = problems.isEmpty ? try SweepPlan(spec, file: file) : nil
+        let registry = try DatasetRegistry.load()
+        let root: URL?
+        do { root = try data.url } catch { root = nil; problems.append("\(error)") }
+        problems += Preflight.problems(models: spec.models, visionTower: visionTower.map { URL(fileURLWithPath: $0) },
+                                       datasets: spec.datasets, budgets: spec.tokens, limit: spec.limit,
+                                       registry: registry, dataRoot: root)
         if dryRun {
-            for job in plan.jobs { print(job.description) }
-            print("\(plan.jobs.count) runs")
+            for job in plan?.jobs ?? [] { print(job.description) }
+            if let plan { print("\(plan.jobs.count) runs") }
+            for p in problems { print("problem: \(p)") }
+            if !problems.isEmpty {
+                print("\(problems.count) problem(s): the sweep would not start")
+                throw ExitCode(4)
+            }
             return
+        }
+        guard let plan, problems.isEmpty else {
+            for p in problems { CLIRuns.printErr("problem: \(p)") }
+            CLIRuns.printErr("sweep: not started: \(problems.count) problem(s) (vispruner sweep --dry-run lists them)")
+            throw ExitCode(4)
         }
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db

@@ -19,12 +19,12 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "LLaVA checkpoint directory.") var model: String
     @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory.") var visionTower: String?
     @Option(help: "Image file (PNG or JPEG).") var image: String
-    @Option(help: "Visual tokens to keep.") var tokens: Int
-    @Option(help: "VisPruner important ratio.") var ratio = 0.5
+    @Option(parsing: .unconditional, help: "Visual tokens to keep.") var tokens: Int
+    @Option(parsing: .unconditional, help: "VisPruner important ratio.") var ratio = 0.5
     @Option(help: "Selection method.") var method: SelectionMethod = .vispruner
-    @Option(help: "Seed for --method random.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed for --method random.") var seed: UInt64 = 0
     @Option(help: "Output PNG.") var out: String
-    @Option(help: "Pixels per input pixel in the output.") var scale = 2
+    @Option(parsing: .unconditional, help: "Pixels per input pixel in the output.") var scale = 2
 
     func validate() throws {
         guard tokens > 0 else { throw ValidationError("--tokens must be positive") }

@@ -1,3 +1,4 @@
+import Benchmarks
 import Foundation
 import Records
 import Store
@@ -77,8 +78,28 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         return try parse(data, yaml: yaml, file: url.path)
     }
 
-    /// Parses sweep text (JSON or YAML).
+    /// The keys a sweep file may have.
+    public static let keys = ["models", "datasets", "methods", "tokens", "ratios", "baseline", "seed", "max_new_tokens", "limit"]
+
+    /// Top-level keys of a sweep file that are not sweep keys, each with the key it most likely means.
+    static func unknownKeys(_ data: Data, yaml: Bool) -> [String] {
+        let object: Any?
+        if yaml {
+            object = String(data: data, encoding: .utf8).flatMap { try? Yams.load(yaml: $0) }
+        } else {
+            object = try? JSONSerialization.jsonObject(with: data)
+        }
+        guard let dict = object as? [String: Any] else { return [] }
+        return dict.keys.filter { !keys.contains($0) }.sorted().map { key in
+            let hint = DatasetRegistry.suggestion(for: key, among: keys).map { " (did you mean '\($0)'?)" } ?? ""
+            return "unknown key '\(key)'\(hint); the keys are \(keys.joined(separator: ", "))"
+        }
+    }
+
+    /// Parses sweep text (JSON or YAML). Unknown keys and every invalid value are reported together.
     public static func parse(_ data: Data, yaml: Bool, file: String = "<sweep>") throws -> SweepSpec {
+        let unknown = unknownKeys(data, yaml: yaml)
+        if !unknown.isEmpty { throw HarnessError(unknown.map { "\(file): \($0)" }.joined(separator: "\n")) }
         let spec: SweepSpec
         do {
             if yaml {
@@ -98,20 +119,29 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         return spec
     }
 
-    /// Checks the grid makes sense; errors name `file` (the sweep file, or "command line").
+    /// Checks the grid makes sense; errors name `file` (the sweep file, or "command line"), all of them.
     public func validate(file: String) throws {
-        if models.isEmpty { throw HarnessError("\(file): 'models' is empty") }
-        if datasets.isEmpty { throw HarnessError("\(file): 'datasets' is empty") }
-        if let t = tokens.first(where: { $0 <= 0 }) { throw HarnessError("\(file): token budget \(t) must be positive") }
-        if let r = ratios.first(where: { !($0 >= 0 && $0 <= 1) }) { throw HarnessError("\(file): ratio \(r) must be in [0, 1]") }
-        if let l = limit, l < 0 { throw HarnessError("\(file): 'limit' must not be negative") }
+        let found = problems(file: file)
+        if !found.isEmpty { throw HarnessError(found.joined(separator: "\n")) }
+    }
+
+    /// Every problem of the grid's values, one line each.
+    public func problems(file: String) -> [String] {
+        var p: [String] = []
+        if models.isEmpty { p.append("\(file): 'models' is empty") }
+        if datasets.isEmpty { p.append("\(file): 'datasets' is empty") }
+        for t in tokens where t <= 0 { p.append("\(file): token budget \(t) must be positive") }
+        for r in ratios where !(r >= 0 && r <= 1) { p.append("\(file): ratio \(r) must be in [0, 1]") }
+        if let l = limit, l < 0 { p.append("\(file): 'limit' must not be negative") }
         for m in methods where m != Pruning.unprunedName && SelectionMethod(rawValue: m) == nil {
-            throw HarnessError("\(file): unknown method '\(m)' (known: \(Pruning.names))")
+            let hint = DatasetRegistry.suggestion(for: m, among: SelectionMethod.allCases.map(\.rawValue)).map { "did you mean '\($0)'? " } ?? ""
+            p.append("\(file): unknown method '\(m)' (\(hint)known: \(Pruning.names))")
         }
         let pruned = methods.filter { $0 != Pruning.unprunedName }
         if !pruned.isEmpty && tokens.isEmpty {
-            throw HarnessError("\(file): methods \(pruned) need at least one token budget in 'tokens'")
+            p.append("\(file): methods \(pruned) need at least one token budget in 'tokens'")
         }
+        return p
     }
 
     private static func describe(_ e: DecodingError) -> String {

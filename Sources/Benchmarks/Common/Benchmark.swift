@@ -37,6 +37,10 @@ public protocol Benchmark: Sendable {
 
     /// Its columns in report tables, in paper units (default: the headline metric as stored).
     static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns
+
+    /// Problems with the files scoring and exporting need (present, parsing, consistent with the questions),
+    /// found before any answer is generated. Default: the scorer loads its ground truth.
+    func preflight() -> [String]
 }
 
 extension Benchmark {
@@ -45,6 +49,15 @@ extension Benchmark {
     public func scoredItems() throws -> [BenchmarkItem] { try items() }
 
     public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns { .plain(spec.name) }
+
+    public func preflight() -> [String] { groundTruthProblems() }
+
+    /// The scorer's ground truth does not load (missing or malformed annotation files).
+    public func groundTruthProblems() -> [String] {
+        guard isScoredLocally else { return [] }
+        do { _ = try scorer() } catch { return ["cannot load the ground truth: \(error)"] }
+        return []
+    }
 
     /// One column: the headline metric (already in percent or points) under `title`.
     static func headlineColumn(_ spec: DatasetSpec, _ title: String, scale: Double = 1) -> BenchmarkColumns {

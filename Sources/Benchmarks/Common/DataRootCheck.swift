@@ -1,81 +1,106 @@
 import Foundation
 import Records
 
-/// The checks for one benchmark.
+/// The preflight of one benchmark under a data root: the question file parses, every image of the items in
+/// scope is inside the image folder, present and readable as an image (`imageProblem`, which the caller gives
+/// because decoding lives in the Imaging module), and the files scoring needs load (`Benchmark.preflight`).
+/// `datasets check` prints it for every benchmark; `eval` and `sweep` run it before the first answer.
 public enum DataRootCheck {
     public struct Report: Sendable {
         public var lines: [String] = []
         public var problems = 0
+        /// False when the benchmark's question file is absent and `requireQuestions` was off.
         public var checked = false
     }
 
-    public static func check(spec: DatasetSpec, registry: DatasetRegistry, root: URL) -> Report {
+    /// - Parameters:
+    ///   - limit: check only the first `limit` items (what a `--limit` run will use).
+    ///   - requireQuestions: an absent question file is a problem (eval/sweep), not a skip (datasets check).
+    ///   - imageProblem: why an image file cannot be used, or nil.
+    public static func check(_ benchmark: Benchmark, limit: Int? = nil, requireQuestions: Bool = false,
+                             imageProblem: (URL) -> String?) -> Report {
         var r = Report()
-        let fm = FileManager.default
+        let spec = benchmark.spec, root = benchmark.dataRoot
+        func problem(_ text: String) { r.lines.append("  problem: " + text); r.problems += 1 }
         let questionURL: URL
         do { questionURL = try SafePath.resolve(spec.questionFile, under: root) } catch {
-            r.lines.append("\(spec.name): \(error)")
+            r.lines.append("\(spec.name): \(printable("\(error)"))")
             r.problems += 1
             return r
         }
-        guard fm.fileExists(atPath: questionURL.path) else {
-            r.lines.append("\(spec.name): skipped (no \(spec.questionFile) under the data root)")
+        guard FileManager.default.fileExists(atPath: questionURL.path) else {
+            if requireQuestions {
+                r.lines.append("\(spec.name): the question file \(printable(spec.questionFile)) is missing under \(printable(root.path))")
+                r.problems += 1
+            } else {
+                r.lines.append("\(spec.name): skipped (no \(printable(spec.questionFile)) under the data root)")
+            }
             return r
         }
         r.checked = true
-        var items: [(id: QuestionID, image: String?)] = []
+        var items: [BenchmarkItem] = []
         var malformed: [(line: Int, reason: String)] = []
-        if questionURL.pathExtension == "jsonl" {
-            do {
-                let c = try LLaVAQuestionFile.readLenient(questionURL)
-                items = c.lines.map { ($0.questionID, $0.image) }
-                malformed = c.badLines
-            } catch {
-                r.lines.append("\(spec.name): \(error)")
-                r.problems += 1
-                return r
+        do {
+            if questionURL.pathExtension == "jsonl" {
+                // The lenient reader lists every malformed line instead of stopping at the first.
+                malformed = try LLaVAQuestionFile.readLenient(questionURL).badLines
             }
-        } else {
-            // Non-jsonl question files (ScienceQA's JSON array) need the benchmark's adapter.
-            guard let adapter = try? registry.benchmark(named: spec.name, dataRoot: root) else {
-                r.lines.append("\(spec.name): skipped (no adapter for its question file format in this build)")
-                r.checked = false
-                return r
-            }
-            do {
-                items = try adapter.items().map { ($0.questionID, $0.image) }
-            } catch {
-                r.lines.append("\(spec.name): cannot read questions: \(error)")
-                r.problems += 1
-                return r
-            }
+            if malformed.isEmpty { items = try benchmark.items() }
+        } catch {
+            r.lines.append("\(spec.name): cannot read the questions: \(printable("\(error)"))")
+            r.problems += 1
+            return r
         }
+        let all = items.count
+        if let limit { items = Array(items.prefix(limit)) }
         var seen = Set<QuestionID>()
-        let duplicates = items.filter { !seen.insert($0.id).inserted }.count
-        var missing: [String] = [], refused: [String] = []
+        let duplicates = items.filter { !seen.insert($0.questionID).inserted }.count
+        var imageProblems: [String] = []
         var checkedImages = Set<String>()
-        let folder = try? SafePath.resolve(spec.imageFolder, under: root)
-        for case let (_, image?) in items where checkedImages.insert(image).inserted {
-            guard let folder else { refused.append(image); continue }
+        for item in items {
+            guard let image = item.image, checkedImages.insert(image).inserted else { continue }
             do {
-                let url = try SafePath.resolve(image, under: folder)
-                if !fm.isReadableFile(atPath: url.path) { missing.append(image) }
+                guard let url = try benchmark.imageURL(for: item) else { continue }
+                if let why = imageProblem(url) { imageProblems.append("\(spec.imageFolder)/\(image): \(why)") }
             } catch {
-                refused.append(image)
+                imageProblems.append("\(image): refused (\(error))")
             }
         }
-        r.lines.append("\(spec.name): \(items.count) items, \(checkedImages.count) images, \(malformed.count) malformed lines, "
-                       + "\(missing.count) missing/unreadable images, \(refused.count) refused image paths")
+        let scope = limit.map { _ in " (first \(items.count) of \(all) checked, --limit)" } ?? ""
+        r.lines.append("\(spec.name): \(all) items\(scope), \(checkedImages.count) images, \(malformed.count) malformed lines, "
+                       + "\(imageProblems.count) unusable images")
         // MME (image path) and TextVQA (image id) reuse one id for several questions; that is their format.
         if duplicates > 0 { r.lines.append("  info: \(duplicates) items share an id with an earlier item") }
-        for m in malformed.prefix(5) { r.lines.append("  malformed: \(m.reason)") }
-        for m in missing.prefix(5) { r.lines.append("  missing image: \(spec.imageFolder)/\(m)") }
-        for m in refused.prefix(5) { r.lines.append("  refused image path (outside the image folder): \(m)") }
-        for (key, rel) in spec.annotationFiles.sorted(by: { $0.key < $1.key }) {
-            let exists = (try? SafePath.resolve(rel, under: root)).map { fm.fileExists(atPath: $0.path) } ?? false
-            if !exists { r.lines.append("  note: annotation '\(key)' not found: \(rel)") }
+        for m in malformed.prefix(5) { problem("malformed question line \(m.line): \(printable(m.reason))") }
+        if malformed.count > 5 { r.lines.append("  ... and \(malformed.count - 5) more malformed lines") }
+        r.problems += max(0, malformed.count - 5)
+        for m in imageProblems.prefix(5) { problem("image \(printable(m))") }
+        if imageProblems.count > 5 { r.lines.append("  ... and \(imageProblems.count - 5) more unusable images") }
+        r.problems += max(0, imageProblems.count - 5)
+        if malformed.isEmpty {
+            for p in benchmark.preflight() { problem(printable(p)) }
         }
-        r.problems += malformed.count + missing.count + refused.count
         return r
+    }
+
+    /// `text` with control characters and other invisible scalars escaped (`\n`, `\u{1B}`), so a hostile
+    /// path cannot rewrite the terminal or hide in a log.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars {
+            switch s {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if s.properties.generalCategory == .control || s.properties.generalCategory == .format
+                    || s.properties.generalCategory == .lineSeparator || s.properties.generalCategory == .paragraphSeparator {
+                    out += "\\u{" + String(s.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(s)
+                }
+            }
+        }
+        return out
     }
 }

@@ -154,10 +154,47 @@ public struct DatasetRegistry: Sendable {
 
     public var names: [String] { specs.map(\.name) }
 
+    /// The known name a mistyped one most likely means: same letters in order (`sqa` → `scienceqa`), a
+    /// common prefix, or at most two edits away; nil when nothing is close.
+    public static func suggestion(for name: String, among known: [String]) -> String? {
+        let n = Array(name.lowercased())
+        guard !n.isEmpty else { return nil }
+        func isSubsequence(_ a: [Character], of b: [Character]) -> Bool {
+            var i = 0
+            for c in b where i < a.count && c == a[i] { i += 1 }
+            return i == a.count
+        }
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var prev = row[0]
+                row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let keep = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    prev = keep
+                }
+            }
+            return row[b.count]
+        }
+        let scored = known.map { k -> (String, Int) in
+            let kk = Array(k.lowercased())
+            let d = distance(n, kk)
+            if d <= 2 { return (k, d) }
+            if kk.starts(with: n) || n.starts(with: kk) { return (k, 3) }
+            if n.count >= 2 && n.first == kk.first && isSubsequence(n, of: kk) { return (k, 4) }
+            return (k, Int.max)
+        }
+        // Abbreviations keep the first letter (sqa → scienceqa): a candidate that shares it wins over a closer one.
+        func rank(_ c: (String, Int)) -> (Int, Int) { (c.0.lowercased().first == n.first ? 0 : 1, c.1) }
+        return scored.filter { $0.1 != Int.max }.min { rank($0) < rank($1) }?.0
+    }
+
     public func spec(named name: String) throws -> DatasetSpec {
         guard let s = specs.first(where: { $0.name == name }) else {
+            let hint = Self.suggestion(for: name, among: names).map { "did you mean '\($0)'? " } ?? ""
             throw DatasetError(file: source?.path ?? "datasets registry",
-                               "unknown benchmark '\(name)' (declared: \(names.joined(separator: ", ")))")
+                               "unknown benchmark '\(name)' (\(hint)declared: \(names.joined(separator: ", ")))")
         }
         return s
     }

@@ -28,13 +28,12 @@ public enum AnswersFile {
     public static func parse(_ data: Data, file: String) -> Contents {
         var records: [AnswerRecord] = []
         var bad: [(Int, String)] = []
-        var lineNo = 0
-        for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNo += 1
-            let line = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        for (lineNo, line) in YesNoQuestionFile.jsonLines(data) {
             do {
-                records.append(try record(fromJSONLine: Data(line)))
+                guard line.count <= YesNoQuestionFile.maxLineBytes else {
+                    throw DatasetError("line is \(line.count) bytes, more than the \(YesNoQuestionFile.maxLineBytes)-byte limit per line")
+                }
+                records.append(try record(fromJSONLine: line))
             } catch let e as DatasetError {
                 bad.append((lineNo, e.message))
             } catch {

@@ -27,13 +27,9 @@ public enum LLaVAQuestionFile {
         let data = try readBounded(url, limit: maxBytes)
         var lines: [Line] = []
         var bad: [(Int, String)] = []
-        var lineNo = 0
-        for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNo += 1
-            let body = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
-            if body.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        for (lineNo, body) in YesNoQuestionFile.jsonLines(data) {
             do {
-                lines.append(try parseLine(Data(body), line: lineNo, file: url.path))
+                lines.append(try parseLine(body, line: lineNo, file: url.path))
             } catch let e as DatasetError {
                 bad.append((lineNo, e.message))
             } catch {
@@ -51,11 +47,7 @@ public enum LLaVAQuestionFile {
     }
 
     static func parseLine(_ data: Data, line: Int, file: String) throws -> Line {
-        let any: Any
-        do { any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw DatasetError(file: file, line: line, "not valid JSON")
-        }
-        guard let obj = any as? [String: Any] else { throw DatasetError(file: file, line: line, "not a JSON object") }
+        let obj = try YesNoQuestionFile.object(data, file: file, line: line)
         let qid = try JSONValues.questionID(obj["question_id"], file: file, line: line, field: "question_id")
         guard let image = obj["image"] as? String else {
             throw DatasetError(file: file, line: line, field: "image", "missing or not a string")

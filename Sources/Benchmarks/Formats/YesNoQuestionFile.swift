@@ -30,8 +30,12 @@ public enum YesNoQuestionFile {
         }
     }
 
+    /// Longest line of a JSON-lines file that is parsed (documented in EVAL.md): a longer one is a malformed
+    /// line, so one huge line cannot make the JSON parser exhaust memory.
+    public static let maxLineBytes = 1 << 20
+
     /// Splits JSON-lines data into (1-based line number, line bytes), skipping blank lines and
-    /// dropping a trailing `\r`.
+    /// dropping a trailing `\r`. Every reader of JSON-lines files (questions, labels, answers) uses it.
     public static func jsonLines(_ data: Data) -> [(line: Int, bytes: Data)] {
         var out: [(Int, Data)] = []
         var lineNo = 0
@@ -46,6 +50,9 @@ public enum YesNoQuestionFile {
 
     /// Parses one JSON-lines line into an object, with errors naming file and line.
     public static func object(_ bytes: Data, file: String, line: Int) throws -> [String: Any] {
+        guard bytes.count <= maxLineBytes else {
+            throw DatasetError(file: file, line: line, "line is \(bytes.count) bytes, more than the \(maxLineBytes)-byte limit per line")
+        }
         let any: Any
         do { any = try JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) } catch {
             throw DatasetError(file: file, line: line, "not valid JSON")

@@ -92,5 +92,21 @@ extension POPEBenchmark {
 
     public func scorer() throws -> any BenchmarkScorer { try POPEScorer(spec: spec, dataRoot: dataRoot) }
 
+    /// Every split the questions use needs its label file: eval_pope.py silently scores only the splits it finds.
+    public func preflight() -> [String] {
+        var problems = groundTruthProblems()
+        guard problems.isEmpty, let folder = try? labelsFolder(), let listing = try? POPELabels.files(in: folder),
+              let items = try? items() else { return problems }
+        let have = Set(listing.files.map(\.category))
+        for category in Set(items.map(\.category)).sorted() where !have.contains(category) {
+            problems.append("no label file coco_pope_\(category).json in \(folder.path) "
+                            + "for the \(category) questions")
+        }
+        for file in listing.files {
+            do { _ = try POPELabels.read(file.url) } catch { problems.append("\(error)") }
+        }
+        return problems
+    }
+
     public func submissionExporter() -> any SubmissionExporter { POPEExporter(spec: spec, dataRoot: dataRoot) }
 }

@@ -69,6 +69,15 @@ extension VQAv2Benchmark {
 
     public func submissionExporter() -> any SubmissionExporter { VQAv2Exporter(spec: spec, dataRoot: dataRoot) }
 
+    /// test-dev needs the full test2015 list for its submission file; val-style scoring needs its annotations.
+    public func preflight() -> [String] {
+        guard !isScoredLocally else { return groundTruthProblems() }
+        do { _ = try VQAv2Exporter(spec: spec, dataRoot: dataRoot).testSplitIDs() } catch {
+            return ["cannot read the test2015 question list the EvalAI submission is built from: \(error)"]
+        }
+        return []
+    }
+
     /// test-dev is scored by the EvalAI server; only val-style answers have labels here.
     public var isScoredLocally: Bool { !spec.split.hasPrefix("test") }
 

@@ -1,0 +1,66 @@
+import Benchmarks
+import Checkpoint
+import Foundation
+import Imaging
+import Records
+
+/// Everything that can be known wrong about a plan before any answer is generated: benchmark names, model
+/// folders, budgets larger than a view has patches, and the data each benchmark needs (`DataRootCheck`).
+/// `eval` and `sweep` refuse to start with any of them; `sweep --dry-run` lists them all.
+public enum Preflight {
+    /// Why an image file cannot be used (missing, unreadable, or its header does not decode), or nil.
+    public static func imageProblem(_ url: URL) -> String? {
+        guard FileManager.default.isReadableFile(atPath: url.path) else { return "missing or unreadable" }
+        do { _ = try ImageHeader.read(contentsOf: url) } catch { return "\(error)" }
+        return nil
+    }
+
+    /// The patches per view of a checkpoint's vision tower, or a problem with the model folder.
+    public static func patchesPerView(model: String, visionTower: URL? = nil) -> Result<Int, HarnessError> {
+        let dir = URL(fileURLWithPath: model)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            return .failure(HarnessError("model \(model): no such folder"))
+        }
+        do {
+            let config = try LLaVAConfig.load(directory: dir)
+            guard let towerName = config.mmVisionTower ?? visionTower?.path else {
+                return .failure(HarnessError("model \(model): config.json names no vision tower (mm_vision_tower) and none was given"))
+            }
+            let tower = try VisionTowerLocator.resolve(towerName, modelDirectory: dir, override: visionTower)
+            return .success(try CLIPVisionConfig.load(directory: tower).numPatches)
+        } catch {
+            return .failure(HarnessError("model \(model): \(error)"))
+        }
+    }
+
+    /// Every problem of a plan, each a line for the user; empty when the plan can run.
+    /// - Parameters:
+    ///   - budgets: the visual-token budgets the plan uses (checked against each model's patches per view).
+    ///   - limit: benchmarks are checked over the items a `--limit` run will answer.
+    public static func problems(models: [String], visionTower: URL?, datasets: [String], budgets: [Int], limit: Int?,
+                                registry: DatasetRegistry, dataRoot: URL?) -> [String] {
+        var problems: [String] = []
+        for model in models {
+            switch patchesPerView(model: model, visionTower: visionTower) {
+            case .failure(let e): problems.append(e.message)
+            case .success(let patches):
+                for t in Set(budgets).sorted() where t > patches {
+                    problems.append("--tokens \(t) is more than the \(patches) patches a view of \(model) has")
+                }
+            }
+        }
+        for name in datasets {
+            do {
+                _ = try registry.spec(named: name)
+                guard let dataRoot else { continue }
+                let benchmark = try registry.benchmark(named: name, dataRoot: dataRoot)
+                let report = DataRootCheck.check(benchmark, limit: limit, requireQuestions: true, imageProblem: imageProblem)
+                if report.problems > 0 { problems += report.lines }
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        return problems
+    }
+}
