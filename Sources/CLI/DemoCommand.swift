@@ -25,6 +25,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func run() throws {
+        Interruption.shared.install()
         let assets = try DemoAssets.locate()
         let outDir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
@@ -46,7 +47,8 @@ struct DemoCommand: ParsableCommand {
         let runner = SweepRunner(store: store,
                                  makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: nil) },
                                  makeBenchmark: { try registry.benchmark(named: $0, dataRoot: assets.data) })
-        let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet), metadata: CLIRuns.metadata)
+        let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  progressLogInterval: ProgressReporter.logInterval(quiet: quiet), metadata: CLIRuns.metadata)
         let started = Date()
         _ = try runner.run(plan, options: options) { outcome in
             switch outcome {

@@ -14,7 +14,7 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate one pruning setting on one benchmark, storing every answer (resumable, shardable).",
         discussion: """
         Re-running the same command resumes: items already in the results database are skipped. \
-        --shard I/N (0-based; or a Slurm job array, picked up from SLURM_ARRAY_TASK_*) evaluates items \
+        --shard I/N (0-based; or a Slurm job array: task SLURM_ARRAY_TASK_ID of VISPRUNER_SHARDS) evaluates items \
         k with k mod N = I and writes <db>.shard-I-of-N.sqlite; combine shards with `vispruner merge`. \
         Before the first answer the model folder, the budget (at most the patches of a view) and the benchmark's \
         data are checked as `datasets check` does (question file, every image header, the files scoring needs). \
@@ -66,6 +66,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.shared.install()
         let shardSpec = try CLIRuns.shard(flag: shard, ignoreSlurm: ignoreSlurm, quiet: quiet)
         let dbPath = shardSpec?.databasePath(base: db) ?? db
         let outputs = try CLIRuns.outputs(data)
@@ -84,6 +85,7 @@ struct EvalCommand: ParsableCommand {
         let settings = RunSettings(pruning: try method.pruning(tokens: tokens, ratio: ratio), seed: seed, maxNewTokens: maxNewTokens)
         let options = EvalOptions(limit: limit, restart: restart, shard: shardSpec,
                                   liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  progressLogInterval: ProgressReporter.logInterval(quiet: quiet),
                                   maxConsecutiveFailures: maxConsecutiveFailures == 0 ? nil : maxConsecutiveFailures,
                                   metadata: CLIRuns.metadata)
         let summary = try Evaluator(engine: engine, store: store).run(benchmark: benchmark, settings: settings, options: options)

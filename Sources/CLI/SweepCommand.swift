@@ -68,6 +68,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.shared.install()
         let file = sweepFile ?? "command line"
         let spec = try spec()
         // Every problem of the plan is found before any work: values, models, budgets, benchmarks, data.
@@ -105,9 +106,12 @@ struct SweepCommand: ParsableCommand {
                                  },
                                  makeBenchmark: { try outputs.registry.benchmark(named: $0, dataRoot: outputs.dataRoot) })
         let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
+                                  progressLogInterval: ProgressReporter.logInterval(quiet: quiet),
                                   metadata: CLIRuns.metadata)
         var skipped = 0, ran = 0, withFailures = 0
-        _ = try runner.run(plan, options: options) { outcome in
+        _ = try runner.run(plan, options: options, onStart: { i, n, job in
+            if !quiet { CLIRuns.printErr("run \(i)/\(n): \(job)") }
+        }) { outcome in
             switch outcome {
             case .skipped(let job, _):
                 skipped += 1

@@ -14,6 +14,8 @@ public struct EvalOptions {
     public var shard: ShardSpec?
     /// Draw the live progress line (callers pass `ProgressReporter.shouldDrawLive(quiet:)`).
     public var liveProgress: Bool
+    /// Seconds between plain progress lines when not live (`ProgressReporter.logInterval(quiet:)`); nil: none.
+    public var progressLogInterval: Double?
     /// Stop the run (status `failed`) after this many items in a row failed; nil never stops.
     /// Guards against a broken setup (wrong image folder) spinning through a whole benchmark.
     public var maxConsecutiveFailures: Int?
@@ -22,12 +24,13 @@ public struct EvalOptions {
     public var write: (String) -> Void
 
     public init(limit: Int? = nil, restart: Bool = false, shard: ShardSpec? = nil, liveProgress: Bool = false,
-                maxConsecutiveFailures: Int? = 50, metadata: RunMetadata,
+                progressLogInterval: Double? = nil, maxConsecutiveFailures: Int? = 50, metadata: RunMetadata,
                 write: @escaping (String) -> Void = ProgressReporter.writeStderr) {
         self.limit = limit
         self.restart = restart
         self.shard = shard
         self.liveProgress = liveProgress
+        self.progressLogInterval = progressLogInterval
         self.maxConsecutiveFailures = maxConsecutiveFailures
         self.metadata = metadata
         self.write = write
@@ -89,8 +92,11 @@ public final class Evaluator {
         let todo = mine.filter { !done.contains($0.item.key) }
         let progress = ProgressReporter(label: config.label + (options.shard.map { " [shard \($0)]" } ?? ""),
                                         total: mine.count, alreadyDone: mine.count - todo.count,
-                                        live: options.liveProgress, write: options.write)
+                                        live: options.liveProgress, logInterval: options.progressLogInterval,
+                                        write: options.write)
 
+        Interruption.shared.begin(store: store, run: runID, label: config.label)
+        defer { Interruption.shared.end() }
         var failures: [(QuestionID, String)] = []
         var consecutive = 0
         var aborted = false
@@ -99,7 +105,7 @@ public final class Evaluator {
             do {
                 let prediction = try answer(item, key: entry.key, position: position, config: config, runID: runID,
                                             benchmark: benchmark)
-                try store.record(prediction)
+                try Interruption.shared.critical { try store.record(prediction) }
                 consecutive = 0
                 progress.advance()
             } catch let e as StoreError where e.kind == .duplicate {

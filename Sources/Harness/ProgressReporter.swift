@@ -1,8 +1,8 @@
 import Foundation
 
-/// A live progress line (items done/total, rate, ETA) redrawn in place on a terminal, and a
-/// one-line summary at the end. The live line is drawn only when enabled (stderr is a TTY and not
-/// `--quiet`), so logs of batch jobs stay clean.
+/// Progress of a run (items done/total, rate, ETA, failures): on a terminal a line redrawn in place; in a
+/// log (stderr not a TTY: Slurm, nohup) a plain line every `logInterval` seconds, so a long job shows it is
+/// alive without flooding the file; and a one-line summary at the end.
 public final class ProgressReporter {
     public let label: String
     /// Items in scope (this shard, after `--limit`), including those already done before this process.
@@ -19,13 +19,16 @@ public final class ProgressReporter {
     private var lastDraw = -Double.infinity
     /// Redraws are throttled so a fast fake engine does not flood the terminal.
     private let minInterval: Double
+    /// Seconds between plain log lines when not drawing live; nil writes none.
+    private let logInterval: Double?
+    private var lastLog: Double
 
     /// - Parameters:
     ///   - live: draw the in-place line (see `shouldDrawLive`).
     ///   - write: where text goes (stderr by default).
     ///   - now: a monotonic clock in seconds (injectable for tests).
     public init(label: String, total: Int, alreadyDone: Int, live: Bool,
-                minInterval: Double = 0.2,
+                minInterval: Double = 0.2, logInterval: Double? = nil,
                 write: @escaping (String) -> Void = ProgressReporter.writeStderr,
                 now: @escaping () -> Double = ProgressReporter.monotonicSeconds) {
         self.label = label
@@ -33,9 +36,11 @@ public final class ProgressReporter {
         self.alreadyDone = alreadyDone
         self.live = live
         self.minInterval = minInterval
+        self.logInterval = live ? nil : logInterval
         self.write = write
         self.now = now
         self.started = now()
+        self.lastLog = started
         draw(force: true)
     }
 
@@ -53,6 +58,15 @@ public final class ProgressReporter {
     }
 
     private func draw(force: Bool) {
+        if let logInterval {
+            let t = now()
+            guard t - lastLog >= logInterval else { return }
+            lastLog = t
+            let processed = answered + failed
+            let rate = processed > 0 && t > started ? Double(processed) / (t - started) : nil
+            write(Self.line(label: label, done: alreadyDone + processed, total: total, rate: rate, failed: failed) + "\n")
+            return
+        }
         guard live else { return }
         let t = now()
         let processed = answered + failed
@@ -109,6 +123,14 @@ public final class ProgressReporter {
 
     /// Draw the live line only on a terminal, and never when quiet.
     public static func shouldDrawLive(quiet: Bool) -> Bool { !quiet && isatty(STDERR_FILENO) != 0 }
+
+    /// Seconds between progress lines in logs: `VISPRUNER_PROGRESS_INTERVAL` (0 turns them off), default 60;
+    /// nil when quiet or when the live line is drawn.
+    public static func logInterval(quiet: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> Double? {
+        guard !quiet, !shouldDrawLive(quiet: quiet) else { return nil }
+        let value = environment["VISPRUNER_PROGRESS_INTERVAL"].flatMap(Double.init) ?? 60
+        return value > 0 ? value : nil
+    }
 
     public static func writeStderr(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))

@@ -38,28 +38,25 @@ public struct ShardSpec: Equatable, Hashable, Sendable, CustomStringConvertible 
         return try ShardSpec(index: i, count: n)
     }
 
-    /// The shard of a Slurm job array task, or nil outside a job array.
-    /// Uses SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN (default 0) and
-    /// SLURM_ARRAY_TASK_STEP (default 1), so `--array=1-8` and `--array=0-14:2` both map to 0..<count.
+    /// Environment variable holding the total number of shards of a Slurm job array.
+    public static let shardCountVariable = "VISPRUNER_SHARDS"
+
+    /// The shard of a Slurm job array task, or nil outside a job array: shard SLURM_ARRAY_TASK_ID of
+    /// `VISPRUNER_SHARDS`. The count is never taken from the array itself (SLURM_ARRAY_TASK_COUNT/MIN/MAX),
+    /// because resubmitting one failed task (`sbatch --array=3 ...`) makes a one-task array, and that task
+    /// must still be shard 3 of the same N, or its items would be evaluated as a different split.
     public static func fromSlurm(_ env: [String: String]) throws -> ShardSpec? {
         guard let idText = env["SLURM_ARRAY_TASK_ID"], !idText.isEmpty else { return nil }
-        func int(_ name: String, default def: Int?) throws -> Int {
-            guard let text = env[name], !text.isEmpty else {
-                if let def { return def }
-                throw HarnessError("Slurm job array: SLURM_ARRAY_TASK_ID is set but \(name) is not")
-            }
-            guard let v = Int(text) else { throw HarnessError("Slurm job array: \(name)='\(text)' is not an integer") }
-            return v
+        guard let id = Int(idText) else { throw HarnessError("Slurm job array: SLURM_ARRAY_TASK_ID='\(idText)' is not an integer") }
+        guard let countText = env[shardCountVariable], !countText.isEmpty else {
+            throw HarnessError("""
+                running as Slurm array task \(id): set \(shardCountVariable) to the total number of shards (the array \
+                size is not used, since a resubmitted task sees only its own), or pass --shard I/N, or --ignore-slurm
+                """)
         }
-        let id = try int("SLURM_ARRAY_TASK_ID", default: nil)
-        let count = try int("SLURM_ARRAY_TASK_COUNT", default: nil)
-        let min = try int("SLURM_ARRAY_TASK_MIN", default: 0)
-        let step = try int("SLURM_ARRAY_TASK_STEP", default: 1)
-        guard step >= 1, (id - min) % step == 0 else {
-            throw HarnessError("Slurm job array: task id \(id) is not min \(min) + a multiple of step \(step)")
-        }
-        do { return try ShardSpec(index: (id - min) / step, count: count) } catch let e as HarnessError {
-            throw HarnessError("Slurm job array (id \(id), min \(min), count \(count)): \(e.message)")
+        guard let count = Int(countText) else { throw HarnessError("\(shardCountVariable)='\(countText)' is not an integer") }
+        do { return try ShardSpec(index: id, count: count) } catch let e as HarnessError {
+            throw HarnessError("Slurm job array task \(id) with \(shardCountVariable)=\(count): \(e.message) (array ids are the shard numbers 0..<\(count))")
         }
     }
 

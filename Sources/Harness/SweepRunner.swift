@@ -28,7 +28,9 @@ public final class SweepRunner {
 
     /// Runs every job of `plan` in order. `options.limit` is replaced by the plan's limit when the
     /// plan has one. `onOutcome` sees each job as it ends (for printing and scoring).
-    public func run(_ plan: SweepPlan, options: EvalOptions, onOutcome: (Outcome) throws -> Void = { _ in }) throws -> [Outcome] {
+    /// `onStart` sees each job before it runs, with its 1-based position and the plan's size.
+    public func run(_ plan: SweepPlan, options: EvalOptions, onStart: (_ index: Int, _ count: Int, SweepJob) -> Void = { _, _, _ in },
+                    onOutcome: (Outcome) throws -> Void = { _ in }) throws -> [Outcome] {
         var benchmarks: [String: Benchmark] = [:]
         var outcomes: [Outcome] = []
         var models: [String] = []
@@ -38,6 +40,7 @@ public final class SweepRunner {
         for model in models {
             let engine = try makeEngine(model)
             for job in plan.jobs where job.model == model {
+                onStart(outcomes.count + 1, plan.jobs.count, job)
                 let benchmark: Benchmark
                 if let b = benchmarks[job.dataset] { benchmark = b } else {
                     benchmark = try makeBenchmark(job.dataset)

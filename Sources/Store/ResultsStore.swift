@@ -108,7 +108,7 @@ public final class ResultsStore: @unchecked Sendable {
         return try write { db in
             if let id = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key]) {
                 try db.execute(sql: """
-                    UPDATE runs SET status = 'running', finished_at = NULL,
+                    UPDATE runs SET status = 'running', finished_at = NULL, stop_reason = NULL,
                         expected_items = COALESCE(?, expected_items), benchmark_items = COALESCE(?, benchmark_items) WHERE id = ?
                     """, arguments: [expectedItems, benchmarkItems, id])
                 return RunID(id)
@@ -149,6 +149,17 @@ public final class ResultsStore: @unchecked Sendable {
         }
         guard let info = try self.run(run) else { throw StoreError(.notFound, "\(path): no run with id \(run)") }
         return info
+    }
+
+    /// Marks a run stopped from outside (a signal): status `incomplete` unless every item is in, with the reason.
+    @discardableResult
+    public func markInterrupted(_ run: RunID, reason: String) throws -> RunInfo {
+        try finishRun(run)
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET stop_reason = ? WHERE id = ?", arguments: [reason, run.rawValue])
+        }
+        guard let updated = try self.run(run) else { throw StoreError(.notFound, "\(path): no run with id \(run)") }
+        return updated
     }
 
     /// Deletes the run's predictions, errors and scores (for `--restart`) and marks it running.
@@ -206,7 +217,8 @@ public final class ResultsStore: @unchecked Sendable {
                        startedAt: started, finishedAt: row["finished_at"], status: status,
                        expectedItems: row["expected_items"], doneItems: row["done"], errorItems: row["errs"],
                        // Absent from files written before it existed when they are opened read-only.
-                       benchmarkItems: row.hasColumn("benchmark_items") ? row["benchmark_items"] : nil)
+                       benchmarkItems: row.hasColumn("benchmark_items") ? row["benchmark_items"] : nil,
+                       stopReason: row.hasColumn("stop_reason") ? row["stop_reason"] : nil)
     }
 
     // MARK: - Items

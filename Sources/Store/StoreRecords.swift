@@ -52,6 +52,8 @@ public struct RunInfo: Equatable, Sendable {
     /// Items of the benchmark's whole question file when the run began; nil for runs recorded before
     /// this was kept. A run expecting fewer (`--limit`) is a subset.
     public var benchmarkItems: Int? = nil
+    /// Why the run stopped early when something outside stopped it (e.g. "interrupted by SIGINT").
+    public var stopReason: String? = nil
 
     /// The run covers only part of its benchmark (`--limit`), so its score is not the benchmark's.
     public var isSubset: Bool {

@@ -82,6 +82,10 @@ enum StoreSchema {
             // The size of the benchmark's question file, to tell `--limit` subsets from whole runs.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN benchmark_items INTEGER")
         }
+        m.registerMigration("v4-stop-reason") { db in
+            // Why a run stopped before completing (e.g. "interrupted by SIGTERM"); NULL otherwise.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN stop_reason TEXT")
+        }
         return m
     }
 }

@@ -27,23 +27,36 @@ final class ShardSpecTests: XCTestCase {
 
     func testSlurmArrayEnvironmentIsPickedUp() throws {
         XCTAssertNil(try ShardSpec.fromSlurm([:]))
-        XCTAssertEqual(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"]),
+        XCTAssertEqual(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "VISPRUNER_SHARDS": "4"]),
                        try ShardSpec(index: 2, count: 4))
-        // --array=1-4
-        XCTAssertEqual(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"]),
-                       try ShardSpec(index: 3, count: 4))
-        // --array=0-6:2 → ids 0,2,4,6
-        XCTAssertEqual(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4",
-                                                "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"]),
-                       try ShardSpec(index: 2, count: 4))
-        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "1"]))
-        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "2"]))
-        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4"]))
+        // Inside an array but without the shard count: refused, never guessed from the array.
+        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"])) {
+            XCTAssertTrue("\($0)".contains("VISPRUNER_SHARDS"), "\($0)")
+        }
+        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "x", "VISPRUNER_SHARDS": "2"]))
+        XCTAssertThrowsError(try ShardSpec.fromSlurm(["SLURM_ARRAY_TASK_ID": "5", "VISPRUNER_SHARDS": "4"]))
         // An explicit flag wins over the environment.
-        let env = ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"]
+        let env = ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2", "VISPRUNER_SHARDS": "2"]
         XCTAssertEqual(try ShardSpec.resolve(flag: "0/5", environment: env), try ShardSpec(index: 0, count: 5))
         XCTAssertEqual(try ShardSpec.resolve(flag: nil, environment: env), try ShardSpec(index: 1, count: 2))
         XCTAssertNil(try ShardSpec.resolve(flag: nil, environment: [:]))
+    }
+
+    /// `sbatch --array=3 scripts/slurm/sweep.sbatch` after a task of `--array=0-15` failed: Slurm sets the
+    /// variables of a one-task array; the task must still be shard 3 of 16 (same items, same database file).
+    func testAResubmittedSingleTaskKeepsItsShardOfTheSameCount() throws {
+        let original = ["SLURM_ARRAY_JOB_ID": "100", "SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "16",
+                        "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "15", "SLURM_ARRAY_TASK_STEP": "1",
+                        "VISPRUNER_SHARDS": "16"]
+        let resubmitted = ["SLURM_ARRAY_JOB_ID": "200", "SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "1",
+                           "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_STEP": "1",
+                           "VISPRUNER_SHARDS": "16"]
+        let a = try XCTUnwrap(try ShardSpec.fromSlurm(original)), b = try XCTUnwrap(try ShardSpec.fromSlurm(resubmitted))
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(b, try ShardSpec(index: 3, count: 16))
+        XCTAssertEqual(a.databasePath(base: "results/sweep.sqlite"), b.databasePath(base: "results/sweep.sqlite"))
+        let items = Array(0..<100)
+        XCTAssertEqual(a.select(items).map(\.item), b.select(items).map(\.item))
     }
 
     func testShardDatabasePaths() throws {
