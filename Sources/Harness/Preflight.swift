@@ -9,9 +9,9 @@ import Records
 /// `eval` and `sweep` refuse to start with any of them; `sweep --dry-run` lists them all.
 public enum Preflight {
     /// Why an image file cannot be used (missing, unreadable, or its header does not decode), or nil.
-    public static func imageProblem(_ url: URL) -> String? {
-        guard FileManager.default.isReadableFile(atPath: url.path) else { return "missing or unreadable" }
-        do { _ = try ImageHeader.read(contentsOf: url) } catch { return "\(error)" }
+    public static func imageProblem(_ url: URL) -> DataRootCheck.ImageIssue? {
+        guard FileManager.default.isReadableFile(atPath: url.path) else { return .missing }
+        do { _ = try ImageHeader.read(contentsOf: url) } catch { return .undecodable("\(error)") }
         return nil
     }
 

@@ -94,18 +94,29 @@ final class DatasetCommandsTests: XCTestCase {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("vp-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp.appendingPathComponent("gqa/data/images"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        try Data([0xFF, 0xD8]).write(to: tmp.appendingPathComponent("gqa/data/images/a.jpg"))
+        let images = try Fixtures.require("datasets-samples/gqa/data/images")
+        let real = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: images.path).sorted().first)
+        try FileManager.default.copyItem(at: images.appendingPathComponent(real), to: tmp.appendingPathComponent("gqa/data/images/a.jpg"))
+        // A JPEG start marker and nothing else: present, but no header to decode.
+        try Data([0xFF, 0xD8]).write(to: tmp.appendingPathComponent("gqa/data/images/broken.jpg"))
         let q = """
         {"question_id": "1", "image": "a.jpg", "text": "q?", "category": "default"}
         {"question_id": "2", "image": "missing.jpg", "text": "q?", "category": "default"}
         {"question_id": "3", "image": "../../../../etc/passwd", "text": "q?", "category": "default"}
         not json
+        {"question_id": "5", "image": "broken.jpg", "text": "q?", "category": "default"}
+        {"question_id": "6", "image": "new\\u001b[2Jline.jpg", "text": "q?", "category": "default"}
 
         """
         try q.write(to: tmp.appendingPathComponent("gqa/llava_gqa_testdev_balanced.jsonl"), atomically: true, encoding: .utf8)
         let r = try run(["datasets", "check", "--data-root", tmp.path])
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stdout.contains("gqa: 3 items, 3 images, 1 malformed lines, 1 missing/unreadable images, 1 refused image paths"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("gqa: 5 items, 5 images, 1 malformed lines, 2 missing/unreadable images, 1 refused image paths, "
+                                        + "1 undecodable images"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("image does not decode: gqa/data/images/broken.jpg"), r.stdout)
+        // A control character in a path is printed escaped, never raw.
+        XCTAssertTrue(r.stdout.contains("new\\u{1b}[2Jline.jpg"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("\u{1B}"), "no raw escape character reaches the terminal")
         XCTAssertTrue(r.stdout.contains("llava_gqa_testdev_balanced.jsonl:4"), r.stdout)
         XCTAssertTrue(r.stdout.contains("vqav2: skipped"), r.stdout)
     }

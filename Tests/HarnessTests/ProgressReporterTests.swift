@@ -56,3 +56,34 @@ final class ProgressReporterTests: XCTestCase {
         XCTAssertEqual(out, [])
     }
 }
+
+extension ProgressReporterTests {
+    /// In a log (no TTY) a plain line every interval: no carriage returns or escapes, nothing between.
+    func testLogLinesAtAFixedInterval() {
+        var out: [String] = []
+        var clock = 0.0
+        let p = ProgressReporter(label: "gqa none", total: 10, alreadyDone: 2, live: false, logInterval: 60,
+                                 write: { out.append($0) }, now: { clock })
+        XCTAssertEqual(out, [])
+        clock = 30; p.advance()
+        XCTAssertEqual(out, [], "not yet a minute")
+        clock = 61; p.advance(failed: true)
+        XCTAssertEqual(out.count, 1)
+        XCTAssertEqual(out[0], "gqa none  4/10  40.0%  30.50 s/it  ETA 3m03s  1 error\n")
+        clock = 100; p.advance()
+        XCTAssertEqual(out.count, 1)
+        clock = 122; p.advance()
+        XCTAssertEqual(out.count, 2)
+        XCTAssertFalse(out.joined().contains("\r") || out.joined().contains("\u{1B}"))
+        XCTAssertFalse(p.finish().isEmpty)
+    }
+
+    func testLogIntervalFromTheEnvironment() {
+        // This test process's stderr is not a terminal.
+        guard isatty(STDERR_FILENO) == 0 else { return }
+        XCTAssertEqual(ProgressReporter.logInterval(quiet: false, environment: [:]), 60)
+        XCTAssertEqual(ProgressReporter.logInterval(quiet: false, environment: ["VISPRUNER_PROGRESS_INTERVAL": "5"]), 5)
+        XCTAssertNil(ProgressReporter.logInterval(quiet: false, environment: ["VISPRUNER_PROGRESS_INTERVAL": "0"]))
+        XCTAssertNil(ProgressReporter.logInterval(quiet: true, environment: [:]))
+    }
+}

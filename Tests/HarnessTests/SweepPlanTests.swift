@@ -128,3 +128,30 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(try store.runs().count, 3)
     }
 }
+
+extension SweepPlanTests {
+    func testUnknownKeysAndEveryBadValueAreReportedTogether() throws {
+        XCTAssertThrowsError(try SweepSpec.parse(Data("models: [m]\ndatasets: [gqa]\nlimt: 5\n".utf8), yaml: true, file: "s.yaml")) {
+            XCTAssertTrue("\($0)".contains("s.yaml: unknown key 'limt' (did you mean 'limit'?)"), "\($0)")
+        }
+        XCTAssertThrowsError(try SweepSpec.parse(Data(#"{"models": ["m"], "datasets": ["gqa"], "ratio": [0.5]}"#.utf8), yaml: false)) {
+            XCTAssertTrue("\($0)".contains("unknown key 'ratio' (did you mean 'ratios'?)"), "\($0)")
+        }
+        let bad = SweepSpec(models: [], datasets: ["gqa"], methods: ["fastv", "vispruner"], tokens: [0, 64], ratios: [-1, 0.5])
+        let problems = bad.problems(file: "cli")
+        XCTAssertEqual(problems.count, 4, "\(problems)")
+        XCTAssertTrue(problems.contains { $0.contains("'models' is empty") })
+        XCTAssertTrue(problems.contains { $0.contains("token budget 0") })
+        XCTAssertTrue(problems.contains { $0.contains("ratio -1.0") })
+        XCTAssertTrue(problems.contains { $0.contains("unknown method 'fastv' (did you mean 'fastervlm'?") })
+        XCTAssertThrowsError(try SweepPlan(bad))
+    }
+
+    func testRatioFreeMethodsAreOneRunPerBudget() throws {
+        let spec = SweepSpec(models: ["m"], datasets: ["gqa"], methods: ["vispruner", "fastervlm", "random"], tokens: [64],
+                             ratios: [0.25, 0.5, 0.75], baseline: false)
+        let plan = try SweepPlan(spec)
+        XCTAssertEqual(plan.jobs.map(\.description), ["m gqa vispruner t64 r0.25", "m gqa vispruner t64 r0.5", "m gqa vispruner t64 r0.75",
+                                                      "m gqa fastervlm t64", "m gqa random t64"])
+    }
+}

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Report
+import Records
 
 final class ReportTests: XCTestCase {
     let rows: [ResultRow] = [
@@ -78,5 +79,52 @@ final class ReportTests: XCTestCase {
         let w = c.text("A1", x: 1, y: 1, .black)
         XCTAssertEqual(w, 12)
         XCTAssertTrue(c.pixels.contains(0))
+    }
+}
+
+/// Tables in paper units, with subset runs marked.
+final class PaperUnitTableTests: XCTestCase {
+    let layout = [
+        BenchmarkColumns(dataset: "pope", columns: [TableColumn("POPE F1", metric: "f1.average", scale: 100),
+                                                    TableColumn("POPE Acc", metric: "accuracy.average", scale: 100)],
+                         headline: TableColumn("POPE F1", metric: "f1.average", scale: 100)),
+        BenchmarkColumns(dataset: "mme", columns: [TableColumn("MME-P", metric: "perception"), TableColumn("MME-C", metric: "cognition"),
+                                                   TableColumn("MME", metric: "total", sumOf: ["perception", "cognition"])],
+                         headline: TableColumn("MME-P", metric: "perception")),
+    ]
+
+    func row(_ dataset: String, tokens: Int?, _ metrics: [String: Double], subset: Bool = false) -> ResultRow {
+        ResultRow(model: "m", dataset: dataset, method: "vispruner", tokens: tokens, ratio: tokens == nil ? nil : 0.5,
+                  value: metrics["f1.average"] ?? metrics["perception"] ?? 0, metrics: metrics, subset: subset)
+    }
+
+    func testColumnsValuesAndTheRelativeAverage() {
+        let t = ScoreTable([
+            row("pope", tokens: nil, ["f1.average": 0.859, "accuracy.average": 0.870]),
+            row("mme", tokens: nil, ["perception": 1500, "cognition": 300]),
+            row("pope", tokens: 64, ["f1.average": 0.8161, "accuracy.average": 0.80]),
+            row("mme", tokens: 64, ["perception": 1350, "cognition": 330]),
+        ], layout: layout)
+        XCTAssertEqual(t.columns.map(\.column.title), ["POPE F1", "POPE Acc", "MME-P", "MME-C", "MME"])
+        let md = t.markdown()
+        XCTAssertTrue(md.contains("| Model | Method | Tokens | Ratio | POPE F1 | POPE Acc | MME-P | MME-C | MME | Avg (% of unpruned) |"), md)
+        XCTAssertTrue(md.contains("| m | unpruned | all | – | 85.9 | 87.0 | 1500.0 | 300.0 | 1800.0 | 100.0% |"), md)
+        // (0.8161/0.859 + 1350/1500) / 2 = (0.95006 + 0.9) / 2 = 92.5%: headlines only, cognition not averaged.
+        XCTAssertTrue(md.contains("| m | vispruner | 64 | 0.5 | 81.6 | 80.0 | 1350.0 | 330.0 | 1680.0 | 92.5% |"), md)
+        XCTAssertFalse(md.contains("†"))
+        XCTAssertTrue(t.csv().hasPrefix("model,method,tokens,ratio,POPE F1,POPE Acc,MME-P,MME-C,MME,relative_percent\n"), t.csv())
+    }
+
+    func testSubsetRunsAreMarkedInTablesAndPlots() {
+        let rows = [row("pope", tokens: nil, ["f1.average": 0.9, "accuracy.average": 0.9]),
+                    row("pope", tokens: 64, ["f1.average": 0.8, "accuracy.average": 0.8], subset: true)]
+        let t = ScoreTable(rows, layout: layout)
+        let md = t.markdown()
+        XCTAssertTrue(md.contains("| 80.0† | 80.0† |"), md)
+        XCTAssertTrue(md.contains("† subset run (`--limit`)"), md)
+        XCTAssertTrue(t.csv().contains(",pope\n"), t.csv())
+        let svg = AccuracyPlot.scene(rows, layout: layout).svg()
+        XCTAssertTrue(svg.contains("POPE F1 † subset"), svg)
+        XCTAssertTrue(svg.contains(">80.0<") || svg.contains(">80<") || svg.contains("8"), "values in percent")
     }
 }

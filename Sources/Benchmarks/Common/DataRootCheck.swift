@@ -6,6 +6,13 @@ import Records
 /// because decoding lives in the Imaging module), and the files scoring needs load (`Benchmark.preflight`).
 /// `datasets check` prints it for every benchmark; `eval` and `sweep` run it before the first answer.
 public enum DataRootCheck {
+    /// Why an image cannot be used.
+    public enum ImageIssue: Equatable, Sendable {
+        case missing
+        /// Present but its header does not decode as PNG or JPEG.
+        case undecodable(String)
+    }
+
     public struct Report: Sendable {
         public var lines: [String] = []
         public var problems = 0
@@ -18,7 +25,7 @@ public enum DataRootCheck {
     ///   - requireQuestions: an absent question file is a problem (eval/sweep), not a skip (datasets check).
     ///   - imageProblem: why an image file cannot be used, or nil.
     public static func check(_ benchmark: Benchmark, limit: Int? = nil, requireQuestions: Bool = false,
-                             imageProblem: (URL) -> String?) -> Report {
+                             imageProblem: (URL) -> ImageIssue?) -> Report {
         var r = Report()
         let spec = benchmark.spec, root = benchmark.dataRoot
         func problem(_ text: String) { r.lines.append("  problem: " + text); r.problems += 1 }
@@ -42,8 +49,16 @@ public enum DataRootCheck {
         var malformed: [(line: Int, reason: String)] = []
         do {
             if questionURL.pathExtension == "jsonl" {
-                // The lenient reader lists every malformed line instead of stopping at the first.
-                malformed = try LLaVAQuestionFile.readLenient(questionURL).badLines
+                // The lenient reader lists every malformed line instead of stopping at the first; the good
+                // lines' images are still checked.
+                let lenient = try LLaVAQuestionFile.readLenient(questionURL)
+                malformed = lenient.badLines
+                if !malformed.isEmpty {
+                    items = lenient.lines.map {
+                        BenchmarkItem(questionID: $0.questionID, image: $0.image, prompt: $0.text, answerPrompt: $0.text,
+                                      category: $0.category)
+                    }
+                }
             }
             if malformed.isEmpty { items = try benchmark.items() }
         } catch {
@@ -55,26 +70,32 @@ public enum DataRootCheck {
         if let limit { items = Array(items.prefix(limit)) }
         var seen = Set<QuestionID>()
         let duplicates = items.filter { !seen.insert($0.questionID).inserted }.count
-        var imageProblems: [String] = []
+        var missing: [String] = [], refused: [String] = [], undecodable: [String] = []
         var checkedImages = Set<String>()
         for item in items {
             guard let image = item.image, checkedImages.insert(image).inserted else { continue }
             do {
                 guard let url = try benchmark.imageURL(for: item) else { continue }
-                if let why = imageProblem(url) { imageProblems.append("\(spec.imageFolder)/\(image): \(why)") }
+                switch imageProblem(url) {
+                case .missing?: missing.append("missing image: \(spec.imageFolder)/\(image)")
+                case .undecodable(let why)?: undecodable.append("image does not decode: \(spec.imageFolder)/\(image): \(why)")
+                case nil: break
+                }
             } catch {
-                imageProblems.append("\(image): refused (\(error))")
+                refused.append("refused image path (outside the image folder): \(image)")
             }
         }
         let scope = limit.map { _ in " (first \(items.count) of \(all) checked, --limit)" } ?? ""
         r.lines.append("\(spec.name): \(all) items\(scope), \(checkedImages.count) images, \(malformed.count) malformed lines, "
-                       + "\(imageProblems.count) unusable images")
+                       + "\(missing.count) missing/unreadable images, \(refused.count) refused image paths, "
+                       + "\(undecodable.count) undecodable images")
+        let imageProblems = missing + refused + undecodable
         // MME (image path) and TextVQA (image id) reuse one id for several questions; that is their format.
         if duplicates > 0 { r.lines.append("  info: \(duplicates) items share an id with an earlier item") }
         for m in malformed.prefix(5) { problem("malformed question line \(m.line): \(printable(m.reason))") }
         if malformed.count > 5 { r.lines.append("  ... and \(malformed.count - 5) more malformed lines") }
         r.problems += max(0, malformed.count - 5)
-        for m in imageProblems.prefix(5) { problem("image \(printable(m))") }
+        for m in imageProblems.prefix(5) { problem(printable(m)) }
         if imageProblems.count > 5 { r.lines.append("  ... and \(imageProblems.count - 5) more unusable images") }
         r.problems += max(0, imageProblems.count - 5)
         if malformed.isEmpty {
