@@ -570,6 +570,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-limit", type=int, default=150)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="safety cap on the LLM stage")
+    ap.add_argument("--init-from", default=None,
+                    help="start from a saved llava15-synth checkpoint (its tower is kept frozen, the tower stage "
+                         "is skipped): used to continue the LLM stage with a fresh, decaying learning rate")
     args = ap.parse_args()
 
     # determinism: fixed seeds, fixed thread count, deterministic kernels where torch has them
@@ -593,12 +596,17 @@ def main():
     v_items, _, v_pix = load_split(args.val, tok, args.val_limit)
     log("loaded %d train / %d val images" % (len(items), len(v_items)))
 
-    tower = CLIPTower(VIS)
-    for m in tower.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, std=0.02)
-            nn.init.zeros_(m.bias)
-    train_tower(tower, pix, [it["image"] for it in items], labels, args, log)
+    if args.init_from:
+        import check  # local helper: reads a checkpoint back into these modules
+        tower, init_model = check.load(args.init_from)
+    else:
+        init_model = None
+        tower = CLIPTower(VIS)
+        for m in tower.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)
+        train_tower(tower, pix, [it["image"] for it in items], labels, args, log)
     tower.eval()
     for p in tower.parameters():
         p.requires_grad_(False)
@@ -607,6 +615,8 @@ def main():
     log("cached select-layer features %s" % (tuple(feats.shape),))
 
     model = Llava(LLM, VIS["hidden"])
+    if init_model is not None:
+        model.load_state_dict(init_model.state_dict())
     samples = [(i, build_sample(tok, it)) for i, it in enumerate(items)]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     train_llm(model, samples, feats, atts, (v_samples, v_feats, v_atts), args, log)
