@@ -22,6 +22,7 @@ struct VisPruner: ParsableCommand {
             ReportCommand.self,
             ScoreCommand.self,
             ExportCommand.self,
+            VerifyCommand.self,
             DatasetsCommand.self,
         ]
     )

@@ -100,9 +100,13 @@ public final class Evaluator {
         var failures: [(QuestionID, String)] = []
         var consecutive = 0
         var aborted = false
+        // Another process evaluating this run in the same database takes the items it claims first.
+        let owner = ResultsStore.makeClaimOwner()
+        var leftToOthers = 0
         for (position, entry) in todo {
             let item = entry.item
             do {
+                guard try store.claim(run: runID, item: entry.key, owner: owner) else { leftToOthers += 1; continue }
                 let prediction = try answer(item, key: entry.key, position: position, config: config, runID: runID,
                                             benchmark: benchmark)
                 try Interruption.shared.critical { try store.record(prediction) }
@@ -133,6 +137,7 @@ public final class Evaluator {
         let line = progress.finish()
         let info = try store.finishRun(runID, failed: aborted)
         var summary = line
+        if leftToOthers > 0 { summary += "; \(leftToOthers) items left to another process" }
         if aborted {
             summary += "; stopped after \(consecutive) consecutive failures (last: \(failures.last?.1 ?? "?"))"
         }

@@ -57,7 +57,8 @@ public enum RunScoring {
                      + "\(report.duplicatesCollapsed) identical duplicates collapsed, \(report.runsAdded) runs added, "
                      + "\(report.runsMatched) matched"]
         for c in report.conflicts {
-            lines.append("CONFLICT \(c.runLabel) question \(c.questionID.jsonLiteral) from \(c.source): "
+            let which = c.repeatedID ? " occurrence \(c.occurrence)" : ""
+            lines.append("CONFLICT \(c.runLabel) question \(c.questionID.jsonLiteral)\(which) from \(c.source): "
                          + "differs in \(c.fields.joined(separator: ", ")); kept the stored answer")
         }
         for c in report.scoreConflicts {

@@ -18,20 +18,66 @@ public final class ResultsStore: @unchecked Sendable {
     public static let busyTimeout: TimeInterval = 60
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    /// `readonly` opens an existing file without migrating it.
-    public init(path: String, readonly: Bool = false) throws {
+    /// `readonly` opens an existing file without migrating it, also from read-only storage.
+    /// An existing SQLite file without this tool's tables is refused for writing.
+    public convenience init(path: String, readonly: Bool = false) throws {
+        try self.init(path: path, readonly: readonly, synchronous: .full)
+    }
+
+    /// How hard SQLite pushes each commit to the disk (`PRAGMA synchronous`).
+    enum Synchronous: String {
+        /// fsync the WAL on every commit: a committed answer survives a power loss or a node crash.
+        /// In WAL mode NORMAL only syncs at checkpoints, so the last transactions before a power
+        /// loss can vanish although `record` returned, i.e. after `eval` reported them stored.
+        case full = "FULL"
+        /// Only for measuring what FULL costs.
+        case normal = "NORMAL"
+    }
+
+    /// `opening` overrides the read-only decision (tests run as root, for whom permission bits
+    /// never make a folder unwritable).
+    init(path: String, readonly: Bool, synchronous: Synchronous, opening: ReadOnlyOpening? = nil) throws {
         self.path = path
         var config = Configuration()
         config.readonly = readonly
         config.busyMode = .timeout(Self.busyTimeout)
         config.foreignKeysEnabled = true
         if !readonly { config.journalMode = .wal }
+        var openPath = path
+        var queryOnly = false
+        if readonly {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw StoreError(.notFound, "\(path): no such results database")
+            }
+            switch opening ?? Self.readOnlyOpening(path: path) {
+            case .normal:
+                // A read-only SQLite connection cannot remove the -wal and -shm files it creates, so
+                // every `report` would leave them behind. Where the file may be written anyway,
+                // open it read-write but refuse writes with query_only: then closing the last
+                // connection cleans up as a writer's does.
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                if access(path, W_OK) == 0 && access(dir, W_OK) == 0 {
+                    config.readonly = false
+                    queryOnly = true
+                }
+            case .immutable: openPath = Self.immutableURI(path)
+            case .refuse(let reason): throw StoreError(.io, "\(path): cannot open results database read-only: \(reason)")
+            }
+        }
         do {
             if !readonly {
                 let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             }
-            queue = try Self.openQueue(path: path, configuration: config)
+            queue = try Self.openQueue(path: openPath, configuration: config)
+            // Not in `prepareDatabase`: GRDB sets NORMAL after it when it switches the file to WAL.
+            // A DatabaseQueue keeps this one connection for its whole life.
+            try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
+            if queryOnly { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 1") } }
+            // Each answer is two small commits (claim, record) of a few pages; SQLite's default
+            // checkpoint at 1000 pages (4 MB) lets the WAL outgrow a small or nearly full disk,
+            // which then stops the run although the answers themselves would fit.
+            if !readonly { try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 100") } }
         } catch {
             throw StoreError(.io, "\(path): cannot open results database: \(error)\(Self.writeDiagnosis(path, readonly: readonly))")
         }
@@ -41,6 +87,45 @@ public final class ResultsStore: @unchecked Sendable {
         } else {
             try migrate()
         }
+    }
+
+    /// How a read-only open reaches the file.
+    enum ReadOnlyOpening: Equatable {
+        /// An ordinary read-only connection (sees other processes' commits as they happen).
+        case normal
+        /// `immutable=1`: SQLite neither creates nor locks the -shm/-wal files. Only safe when
+        /// nothing can be writing the file, which read-only storage guarantees.
+        case immutable
+        case refuse(String)
+    }
+
+    /// A WAL database needs its -shm file, which SQLite creates beside the database; on read-only
+    /// storage (a mounted archive, a read-only snapshot) that fails with "unable to open database
+    /// file". `access` reports a read-only mount even to root, who ignores permission bits.
+    static func readOnlyOpening(path: String, folderWritable: Bool? = nil) -> ReadOnlyOpening {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if folderWritable ?? (access(dir, W_OK) == 0) { return .normal }
+        // SQLite (3.22+) reads a WAL database through -shm and -wal files that are already there.
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path + "-shm") && fm.fileExists(atPath: path + "-wal") { return .normal }
+        // An immutable open ignores the WAL: answers committed there but not yet copied into the
+        // main file would silently be missing.
+        if let size = (try? fm.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber, size.intValue > 0 {
+            return .refuse("""
+                it is on read-only storage and \(path)-wal holds commits not yet in the database file \
+                (the writer did not close it cleanly); copy the file and its -wal to writable storage and open the copy
+                """)
+        }
+        return .immutable
+    }
+
+    /// The SQLite URI that opens `path` immutable (GRDB passes a `file:` name through to SQLite,
+    /// which interprets it when built with SQLITE_USE_URI, as Debian's and Apple's libsqlite3 are;
+    /// otherwise the open fails rather than creating a file, since the connection is read-only).
+    static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~")
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
     }
 
     /// Opens the queue, retrying while another process holds the lock: switching a new file to WAL
@@ -78,6 +163,18 @@ public final class ResultsStore: @unchecked Sendable {
         var lastError: Error?
         for attempt in 0..<8 {
             do {
+                // Adding our tables to another program's database would corrupt its meaning for
+                // both; an empty file, or one another process is just creating, is ours to fill.
+                let tables = try queue.read {
+                    try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                }
+                let ours = tables.contains("runs") && tables.contains("grdb_migrations")
+                guard ours || Set(tables).isSubset(of: ["grdb_migrations"]) else {
+                    throw StoreError(.refused, """
+                        \(path): an SQLite database of another kind (tables: \(tables.sorted().joined(separator: ", "))); \
+                        refusing to add results tables to it
+                        """)
+                }
                 // A file written by a newer tool has migrations this build does not know; writing to
                 // it could break that tool's invariants.
                 let superseded = try queue.read { try StoreSchema.migrator.hasBeenSuperseded($0) }
@@ -168,6 +265,7 @@ public final class ResultsStore: @unchecked Sendable {
             try db.execute(sql: "DELETE FROM predictions WHERE run_id = ?", arguments: [run.rawValue])
             try db.execute(sql: "DELETE FROM item_errors WHERE run_id = ?", arguments: [run.rawValue])
             try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [run.rawValue])
+            try db.execute(sql: "DELETE FROM claims WHERE run_id = ?", arguments: [run.rawValue])
             try db.execute(sql: "UPDATE runs SET status = 'running', finished_at = NULL, started_at = ? WHERE id = ?",
                            arguments: [Date(), run.rawValue])
         }
@@ -262,15 +360,20 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     static func insertPrediction(_ db: Database, _ p: PredictionRecord, createdAt: Date) throws {
+        guard let runKey = try String.fetchOne(db, sql: "SELECT run_key FROM runs WHERE id = ?", arguments: [p.runID.rawValue]) else {
+            throw StoreError(.notFound, "no run with id \(p.runID) for question \(p.key)")
+        }
         let t = p.timings
         try db.execute(sql: """
             INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
-                prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at, checksum)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
-                             t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt])
+                             t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt,
+                             AnswerChecksum.compute(runKey: runKey, p)])
+        try releaseClaim(db, run: p.runID, item: p.key)
     }
 
     /// Records that an item failed (replacing an earlier error for it); the item stays not done.
@@ -280,6 +383,7 @@ public final class ResultsStore: @unchecked Sendable {
                 INSERT OR REPLACE INTO item_errors (run_id, question_id, occurrence, item_index, message, at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [run.rawValue, Self.dbValue(item.questionID), item.occurrence, itemIndex, message, Date()])
+            try Self.releaseClaim(db, run: run, item: item)
         }
     }
 
@@ -298,13 +402,45 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     /// The run's predictions in question-file order.
+    ///
+    /// Throws `StoreError(.corrupt)` naming the row if any answer's bytes changed after it was
+    /// stored (checksum mismatch): every score, export and table reads answers through here, and
+    /// a number computed over an altered answer must not reach a paper. Dropping the row instead
+    /// would silently turn a complete run into a partial one. `verify()` lists all such rows.
     public func predictions(_ run: RunID) throws -> [PredictionRecord] {
         try read { db in try Self.fetchPredictions(db, run: run, path: path) }
     }
 
     static func fetchPredictions(_ db: Database, run: RunID, path: String) throws -> [PredictionRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
-                         arguments: [run.rawValue]).map { try prediction(from: $0, path: path) }
+        guard let info = try fetchRun(db, id: run, path: path) else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
+                                arguments: [run.rawValue]).map { try checkedPrediction(from: $0, run: info, path: path) }
+    }
+
+    /// Whether a stored row still has the content it was written with.
+    enum ChecksumState: Equatable {
+        case matches
+        /// Written before checksums existed (NULL).
+        case absent
+        case mismatch
+    }
+
+    static func checksumState(_ row: Row, _ p: PredictionRecord, runKey: String) -> ChecksumState {
+        // The column is missing from files predating it when they are opened read-only.
+        guard let stored: String = row.hasColumn("checksum") ? row["checksum"] : nil else { return .absent }
+        return stored == AnswerChecksum.compute(runKey: runKey, p) ? .matches : .mismatch
+    }
+
+    static func checkedPrediction(from row: Row, run: RunInfo, path: String) throws -> PredictionRecord {
+        let p = try prediction(from: row, path: path)
+        guard checksumState(row, p, runKey: run.key) != .mismatch else {
+            throw StoreError(.corrupt, """
+                \(path): run \(run.config.label): the stored answer to question \(p.questionID.jsonLiteral) \
+                occurrence \(p.occurrence) was changed after it was written (checksum mismatch); \
+                `vispruner verify --db \(path)` lists every changed answer
+                """)
+        }
+        return p
     }
 
     static func prediction(from row: Row, path: String) throws -> PredictionRecord {

@@ -11,6 +11,9 @@ public struct MergeReport: Equatable, Sendable {
         public var runLabel: String
         public var questionID: QuestionID
         public var occurrence: Int
+        /// The question id names more than one item of the run (MME's two questions per image),
+        /// so the occurrence is needed to say which one differs.
+        public var repeatedID: Bool
         /// The file the rejected row came from.
         public var source: String
         /// Content fields that differ (timings are never compared).
@@ -103,14 +106,19 @@ extension ResultsStore {
                         if let row = try Row.fetchOne(db, sql: """
                             SELECT * FROM predictions WHERE run_id = ? AND question_id = ? AND occurrence = ?
                             """, arguments: [targetID.rawValue, Self.dbValue(p.questionID), p.occurrence]) {
-                            let stored = try Self.prediction(from: row, path: path)
+                            let stored = try Self.checkedPrediction(from: row, run: item.run, path: path)
                             let diff = stored.differingFields(from: p)
                             if diff.isEmpty {
                                 report.duplicatesCollapsed += 1
                             } else {
+                                let repeated = try p.occurrence > 0
+                                    || item.predictions.contains { $0.questionID == p.questionID && $0.occurrence != p.occurrence }
+                                    || Bool.fetchOne(db, sql: """
+                                        SELECT EXISTS(SELECT 1 FROM predictions WHERE run_id = ? AND question_id = ? AND occurrence <> ?)
+                                        """, arguments: [targetID.rawValue, Self.dbValue(p.questionID), p.occurrence]) == true
                                 report.conflicts.append(.init(runKey: item.run.key, runLabel: item.run.config.label,
                                                               questionID: p.questionID, occurrence: p.occurrence,
-                                                              source: source, fields: diff))
+                                                              repeatedID: repeated, source: source, fields: diff))
                             }
                             continue
                         }
@@ -183,7 +191,8 @@ extension ResultsStore {
                 var created: [ItemKey: Date] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? ORDER BY item_index, id",
                                             arguments: [raw]) {
-                    let p = try Self.prediction(from: row, path: path)
+                    // A source row that changed after it was written must not spread into the merged file.
+                    let p = try Self.checkedPrediction(from: row, run: run, path: path)
                     preds.append(p)
                     created[p.key] = row["created_at"]
                 }

@@ -86,6 +86,30 @@ enum StoreSchema {
             // Why a run stopped before completing (e.g. "interrupted by SIGTERM"); NULL otherwise.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN stop_reason TEXT")
         }
+        m.registerMigration("v5-checksum") { db in
+            // NULL marks a row written before checksums existed; every row written since carries one
+            // (see `AnswerChecksum`).
+            try db.execute(sql: "ALTER TABLE predictions ADD COLUMN checksum TEXT")
+        }
+        m.registerMigration("v6-claims") { db in
+            // Who is working on an item right now, so that two processes evaluating one run split
+            // the items instead of both answering all of them. expires_at is Unix time in seconds.
+            // WITHOUT ROWID: one b-tree, so taking and releasing a claim dirties one page, not two.
+            try db.execute(sql: """
+                CREATE TABLE claims (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    question_id NOT NULL CHECK (typeof(question_id) IN ('integer', 'text')),
+                    occurrence INTEGER NOT NULL DEFAULT 0,
+                    owner TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    PRIMARY KEY (run_id, question_id, occurrence)
+                ) WITHOUT ROWID
+                """)
+        }
         return m
     }
+
+    /// Tables a results database has once every migration above ran. A file holding other tables
+    /// but not these is someone else's database.
+    static let ownTables: Set<String> = ["grdb_migrations", "runs", "predictions", "item_errors", "scores"]
 }
