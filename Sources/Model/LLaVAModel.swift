@@ -232,7 +232,7 @@ public final class LLaVAModel {
         /// Positions the cache can hold.
         public var capacity: Int { cache.capacity }
         /// Forgets every position from `length` on (their keys and values are overwritten next).
-        public func truncate(to length: Int) { cache.length = min(max(0, length), cache.length) }
+        public func truncate(to length: Int) { cache.length = min(max(cache.base, length), cache.length) }
     }
 
     /// A fresh decoder cache for up to `capacity` positions.
@@ -251,7 +251,9 @@ public final class LLaVAModel {
         }
         let rows = embeddings.shape[0]
         let out = try embeddings.data.withUnsafeBufferPointer {
-            try decoder.forward($0.baseAddress!, rows: rows, cache: session.cache, logits: logits)
+            // One row is a decode step (streaming kernel), more are prompt rows, as in `prefill`/`decodeGreedy`.
+            try decoder.forward($0.baseAddress!, rows: rows, cache: session.cache, logits: logits,
+                                kernel: rows == 1 ? .streaming : .rowInvariant)
         }
         return logits ? Tensor(shape: [config.vocabSize], data: out) : nil
     }
@@ -287,7 +289,7 @@ public final class LLaVAModel {
             tokens.append(next)
             if next == eosID || tokens.count >= maxNewTokens { break }
             decoder.embed([next], into: row.pointer)
-            logits = try decoder.forward(row.pointer, rows: 1, cache: start.cache)
+            logits = try decoder.forward(row.pointer, rows: 1, cache: start.cache, kernel: .streaming)
         }
         return (tokens, minMargin)
     }

@@ -73,14 +73,16 @@ final class Linear {
     }
 
     /// Computes `rows` output rows into `y` (row stride `outFeatures`).
-    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: PanelScratch) {
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: PanelScratch,
+                 kernel: LinearKernelChoice = .byRowCount) {
         guard rows > 0 else { return }
         let xv = MatrixView(base: UnsafeMutablePointer(mutating: x), rows: rows, cols: inFeatures)
         let yv = MatrixView(base: y, rows: rows, cols: outFeatures)
         let w: UnsafeRawPointer = widened.map { UnsafeRawPointer($0.pointer) } ?? weight.pointer
         let dtype: WeightDType = widened != nil ? .float32 : weight.dtype.weightDType
         linear(xv, weight: w, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
-               bias: bias.map { UnsafePointer($0.pointer) }, into: yv, scratch: &scratch.buffers, config: config)
+               bias: bias.map { UnsafePointer($0.pointer) }, into: yv, scratch: &scratch.buffers, config: config,
+               kernel: kernel)
     }
 }
 

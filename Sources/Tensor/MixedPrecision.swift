@@ -129,6 +129,32 @@ public enum PrefillKernel: String, Sendable, Equatable, CaseIterable {
     }
 }
 
+/// Which kernel family `linear` uses for a call.
+///
+/// The language model asks for a fixed family per purpose (prompt rows: `rowInvariant`; decode steps and
+/// the LM head: `streaming`) instead of letting the row count decide, because a row's result must not
+/// depend on how many rows share the call: a question prefilled on top of a reused prefix, or decoded
+/// in a batch, must get bit for bit the numbers it gets alone. Both families compute each output
+/// element with the same operations in the same order whatever the row count, the row's place in the
+/// call or the thread count (threads split output columns, never the sum).
+public enum LinearKernelChoice: Sendable, Equatable {
+    /// Up to `streamingMaxRows` rows stream W, more go to the prefill GEMM (vision tower, projector).
+    case byRowCount
+    /// Always the streaming kernel (any row count).
+    case streaming
+    /// Always a row-invariant GEMM: the packed GEMM for every weight type where the CPU has AVX2 (never
+    /// OpenBLAS, whose blocking follows the matrix sizes), else the streaming kernel.
+    case rowInvariant
+
+    func streams(rows m: Int, config: LinearConfig) -> Bool {
+        switch self {
+        case .byRowCount: return m <= config.streamingMaxRows
+        case .streaming: return true
+        case .rowInvariant: return config.path.effective < .avx2
+        }
+    }
+}
+
 /// Tuning and dispatch choices for `linear`. `LinearConfig.default` reads the environment once.
 public struct LinearConfig: Sendable, Equatable {
     /// Kernel variant (an unsupported request falls back to the next lower supported path).
@@ -256,17 +282,18 @@ private final class ScratchStorage {
 /// overlap. `bias` holds `outFeatures` values or is nil.
 public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int, inFeatures: Int,
                    bias: UnsafePointer<Float>?, into y: MatrixView, scratch: inout LinearScratch,
-                   config: LinearConfig = .default) {
+                   config: LinearConfig = .default, kernel: LinearKernelChoice = .byRowCount) {
     precondition(x.cols == inFeatures, "linear: x has \(x.cols) columns, weight expects \(inFeatures)")
     precondition(y.rows == x.rows && y.cols == outFeatures,
                  "linear: y is \(y.rows)x\(y.cols), expected \(x.rows)x\(outFeatures)")
     let m = x.rows
     if m == 0 || outFeatures == 0 { return }
+    let streaming = kernel.streams(rows: m, config: config)
 
     var input = x
     if config.precision == .bfloat16Activations && inFeatures > 0 {
         let useDot = dtype == .bfloat16 && ck_linear_effective_path(config.path.ck) == Int32(CK_PATH_AVX512BF16)
-            && m <= config.streamingMaxRows
+            && streaming
         if useDot {
             let packed = scratch.halfBuffer(m * inFeatures)
             ck_pack_bf16(x.base, x.rowStride, packed, inFeatures, m, inFeatures)
@@ -277,18 +304,18 @@ public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType
             return
         }
         // The rounded copy lives after the prefill path's own scratch in the same float buffer.
-        let panel = m > config.streamingMaxRows ? prefillScratchFloats(m, inFeatures, dtype, config) : 0
+        let panel = streaming ? 0 : prefillScratchFloats(m, inFeatures, dtype, config, kernel)
         let base = scratch.floatBuffer(panel + m * inFeatures) + panel
         ck_round_to_bf16(x.base, x.rowStride, base, inFeatures, m, inFeatures)
         input = MatrixView(base: base, rows: m, cols: inFeatures)
     }
 
-    if m <= config.streamingMaxRows {
+    if streaming {
         var args = kernelArgs(input, weight, dtype, outFeatures, inFeatures, bias, y, config)
         runStreaming(&args, config)
     } else {
         panelLinear(input, weight: weight, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
-                    bias: bias, into: y, scratch: &scratch, config: config)
+                    bias: bias, into: y, scratch: &scratch, config: config, kernel: kernel)
     }
 }
 
@@ -324,8 +351,11 @@ private struct UnsafeSendable: @unchecked Sendable {
 }
 
 /// Floats of scratch the prefill path uses at the start of the scratch buffer.
-private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig) -> Int {
-    if dtype == .float32 || inFeatures == 0 { return 0 }
+private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig,
+                                  _ kernel: LinearKernelChoice) -> Int {
+    if inFeatures == 0 { return 0 }
+    if kernel == .rowInvariant { return Int(ck_packed_gemm_scratch_floats(m, inFeatures, Int32(config.threads))) }
+    if dtype == .float32 { return 0 }
     return config.effectivePrefill == .packed
         ? Int(ck_packed_gemm_scratch_floats(m, inFeatures, Int32(config.threads))) : config.panelRows * inFeatures
 }
@@ -333,18 +363,22 @@ private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDT
 /// The prefill path: the packed GEMM, or W widened panel by panel for OpenBLAS.
 private func panelLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int,
                          inFeatures: Int, bias: UnsafePointer<Float>?, into y: MatrixView,
-                         scratch: inout LinearScratch, config: LinearConfig) {
+                         scratch: inout LinearScratch, config: LinearConfig, kernel: LinearKernelChoice) {
     let m = x.rows
     if inFeatures == 0 {
         for r in 0..<m { for o in 0..<outFeatures { y[r, o] = bias?[o] ?? 0 } }
         return
     }
-    if dtype == .float32 {
+    if kernel == .rowInvariant {
+        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config, kernel))
+        ck_packed_gemm(dtype.ck, x.base, x.rowStride, m, inFeatures, weight, outFeatures, y.base, y.rowStride, packed,
+                       Int32(config.threads))
+    } else if dtype == .float32 {
         let w = MatrixView(base: UnsafeMutablePointer(mutating: weight.assumingMemoryBound(to: Float.self)),
                            rows: outFeatures, cols: inFeatures)
         sgemm(x, .none, w, .transposed, into: y)
     } else if config.effectivePrefill == .packed {
-        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config))
+        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config, kernel))
         ck_packed_gemm(dtype.ck, x.base, x.rowStride, m, inFeatures, weight, outFeatures, y.base, y.rowStride, packed,
                        Int32(config.threads))
     } else {

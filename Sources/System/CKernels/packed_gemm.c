@@ -143,7 +143,9 @@ T static void kernel_6x16(size_t kl, const float *a, const float *b, float *c, s
     EACH_ROW(STORE_ROW);
     if (full) return;
     for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + tile[r * NR + j];
+        // Not 0 + tile on the first block: that turns -0 into +0, and an edge row must keep the bits
+        // a full tile gives the same row (row invariance, see LinearKernelChoice).
+        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
 }
 
 typedef struct {

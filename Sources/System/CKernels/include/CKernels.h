@@ -40,6 +40,14 @@ void ck_quick_gelu_mt(float *x, size_t n, int threads);
 void ck_gelu_erf_mt(float *x, size_t n, int threads);
 void ck_add_mt(float *y, const float *x, size_t n, int threads);
 
+// Causal attention of one head for `rows` query rows (row stride qs); row r sits at position pos0 + r
+// and attends keys 0...pos0 + r, which are the concatenation of `segs` (each `len` rows of row
+// stride kvs). `scores` holds at least pos0 + rows floats. Each row's result depends only on its
+// own query and visible keys, never on the other rows or on where the segments are split.
+typedef struct { const float *k; const float *v; size_t len; } ck_kv_segment;
+void ck_causal_attention(const float *q, size_t qs, size_t rows, size_t pos0, const ck_kv_segment *segs, size_t nseg,
+                         size_t kvs, size_t hd, float scale, float *scores, float *out, size_t os);
+
 // VisPruner's similarity arithmetic in the reference's float32 rounding order (see reference_float32.c).
 float ck_ref_norm(const float *x, size_t d);
 // g [m × m] = x · xᵀ for x [m × d]; scratch must hold d × ceil(m/32)·32 floats (or be NULL: portable path).
