@@ -30,7 +30,7 @@ public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 
     /// The same error attributed to `path`.
-    func at(_ path: String) -> ImagingError { ImagingError(kind, message, path: path) }
+    public func at(_ path: String) -> ImagingError { ImagingError(kind, message, path: path) }
 
     public var description: String { path.map { "\($0): \(message)" } ?? message }
 }

@@ -84,6 +84,10 @@ public final class LLaVAPipeline {
     /// Milliseconds spent opening the checkpoint (weights are memory-mapped, not read).
     public let loadMilliseconds: Double
     let imageMode: ImageMode
+    /// Tower outputs of images seen before (`runGrid`); replace it to change the bound.
+    public var featureMemo = FeatureMemo(maxBytes: FeatureMemo.defaultMaxBytes)
+    /// Keys and values of the prompt text before the image, per distinct id list (`runGrid`).
+    var promptPrefixMemo: [[Int]: KVCache] = [:]
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -125,8 +129,8 @@ public final class LLaVAPipeline {
     }
 
     public func run(_ request: PipelineRequest) throws -> PipelineResult {
-        let message = request.imageURL == nil ? request.question : ImageTokens.placeholder + "\n" + request.question
-        let prompt = ConversationTemplate.vicunaV1.prompt(userMessage: message)
+        let prompt = request.imageURL == nil ? ConversationTemplate.vicunaV1.prompt(userMessage: request.question)
+            : PromptParts(question: request.question).prompt
         let inputIDs = ImageTokens.tokenize(prompt: prompt, with: tokenizer)
         let selector = request.fixedSelection.map(PatchSelector.fixed)
             ?? PatchSelector(request.settings.pruning, seed: request.settings.seed)

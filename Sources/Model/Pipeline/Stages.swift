@@ -16,13 +16,28 @@ public enum Stages {
     public static func answer(model: LLaVAModel, inputIDs: [Int], image: PreparedImage?, selector: PatchSelector,
                               maxNewTokens: Int, eosID: Int) throws -> StagedAnswer {
         var clock = StageClock()
+        let outputs = try image.map { image in try clock.time(\.vision) { try vision(model, views: image.views) } }
+        return try answer(model: model, inputIDs: inputIDs, outputs: outputs, layout: image?.layout ?? .single,
+                          selector: selector, maxNewTokens: maxNewTokens, eosID: eosID, clock: clock)
+    }
+
+    /// The rest of the path from the tower's output (nil: a text-only question).
+    public static func answer(model: LLaVAModel, inputIDs: [Int], outputs: [VisionOutput]?, layout imageLayout: VisualLayout,
+                              selector: PatchSelector, maxNewTokens: Int, eosID: Int) throws -> StagedAnswer {
+        try answer(model: model, inputIDs: inputIDs, outputs: outputs, layout: imageLayout, selector: selector,
+                   maxNewTokens: maxNewTokens, eosID: eosID, clock: StageClock())
+    }
+
+    private static func answer(model: LLaVAModel, inputIDs: [Int], outputs: [VisionOutput]?, layout imageLayout: VisualLayout,
+                               selector: PatchSelector, maxNewTokens: Int, eosID: Int, clock start: StageClock) throws
+        -> StagedAnswer {
+        var clock = start
         var selections: [Selection] = []
         var visual: [Tensor] = []
-        if let image {
-            let outputs = try clock.time(\.vision) { try vision(model, views: image.views) }
+        if let outputs {
             selections = try clock.time(\.prune) { try select(outputs, selector: selector) }
             let order = try clock.time(\.prune) {
-                try layout(image.layout, selections: selections, patchesPerSide: model.vision.config.patchesPerSide)
+                try layout(imageLayout, selections: selections, patchesPerSide: model.vision.config.patchesPerSide)
             }
             visual = [try clock.time(\.projector) { try model.projectVisual(order, features: outputs.map(\.features)) }]
         }
