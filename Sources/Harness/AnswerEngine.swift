@@ -1,6 +1,5 @@
 import Foundation
 import Records
-import Records
 
 /// The seam between the harness and a model: anything that answers one benchmark item.
 /// The native LLaVA engine conforms; tests use fakes.
@@ -11,6 +10,32 @@ public protocol AnswerEngine: AnyObject {
     var fingerprint: String { get }
     /// Answers one item. Throwing fails only that item; the harness records the error and goes on.
     func answer(_ request: AnswerRequest) throws -> EngineAnswer
+    /// Answers every prompt about one image under every setting: `[setting][prompt]`. Engines that can
+    /// share work between them (features, prompt prefixes, batched decoding) do so here; the answers
+    /// must be those `answer(_:)` gives each alone. The default asks `answer(_:)` for each.
+    func answer(group: AnswerGroup) -> [[Result<EngineAnswer, Error>]]
+}
+
+extension AnswerEngine {
+    public func answer(group: AnswerGroup) -> [[Result<EngineAnswer, Error>]] {
+        group.settings.map { s in
+            group.prompts.map { p in Result { try answer(AnswerRequest(imageURL: group.imageURL, prompt: p, settings: s)) } }
+        }
+    }
+}
+
+/// The questions about one image (or one text-only question) under the settings of a grid.
+public struct AnswerGroup: Sendable {
+    public var imageURL: URL?
+    /// User messages after `<image>\n`, one per item.
+    public var prompts: [String]
+    public var settings: [RunSettings]
+
+    public init(imageURL: URL?, prompts: [String], settings: [RunSettings]) {
+        self.imageURL = imageURL
+        self.prompts = prompts
+        self.settings = settings
+    }
 }
 
 /// One question for the engine.

@@ -9,7 +9,7 @@ import Store
 public final class Interruption: @unchecked Sendable {
     public static let shared = Interruption()
 
-    /// The run being evaluated: where to mark the interruption and count what is saved.
+    /// A run being evaluated: where to mark the interruption and count what is saved.
     struct Current {
         var store: ResultsStore
         var run: RunID
@@ -17,7 +17,8 @@ public final class Interruption: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var current: Current?
+    /// Every run in flight (an image-major grid evaluates several at once).
+    private var current: [Current] = []
     private var sources: [DispatchSourceSignal] = []
     /// Where the notice goes (tests capture it).
     var write: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
@@ -37,11 +38,15 @@ public final class Interruption: @unchecked Sendable {
     }
 
     func begin(store: ResultsStore, run: RunID, label: String) {
-        lock.lock(); current = Current(store: store, run: run, label: label); lock.unlock()
+        begin(store: store, runs: [(run, label)])
+    }
+
+    func begin(store: ResultsStore, runs: [(RunID, String)]) {
+        lock.lock(); current = runs.map { Current(store: store, run: $0.0, label: $0.1) }; lock.unlock()
     }
 
     func end() {
-        lock.lock(); current = nil; lock.unlock()
+        lock.lock(); current = []; lock.unlock()
     }
 
     /// Runs `body` (committing one answer) so that an interruption happens wholly before or after it.
@@ -56,14 +61,20 @@ public final class Interruption: @unchecked Sendable {
         lock.lock()
         let name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal \(sig)"
         var text = "\ninterrupted (\(name))"
-        if let c = current {
+        var lines: [String] = []
+        for c in current {
             var saved = "?"
             if let info = try? c.store.markInterrupted(c.run, reason: "interrupted by \(name)") {
                 saved = String(info.doneItems)
                 let expected = info.expectedItems.map { " of \($0)" } ?? ""
                 saved += expected
             }
-            text += ": \(c.label): \(saved) answers saved in \(c.store.path); rerun the same command to resume"
+            lines.append("\(c.label): \(saved) answers saved in \(c.store.path)")
+        }
+        if lines.count == 1 {
+            text += ": \(lines[0]); rerun the same command to resume"
+        } else if !lines.isEmpty {
+            text += "\n" + lines.map { "  " + $0 + "\n" }.joined() + "rerun the same command to resume"
         }
         write(text + "\n")
         fflush(stdout)

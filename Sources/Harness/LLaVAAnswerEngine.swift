@@ -9,6 +9,11 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     public let modelID: String
     public let fingerprint: String
     private var pendingLoadMilliseconds: Double
+    /// Share features, prefixes and decoding between the items of a group (`answer(group:)`); false
+    /// answers each item on its own, the plain path (`--no-reuse`).
+    public var reuse = true
+    /// Sequences decoded together when reusing.
+    public var batch = ImageGridRequest.defaultBatch
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -42,7 +47,21 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     }
 
     public func answer(_ request: AnswerRequest) throws -> EngineAnswer {
-        let r = try pipeline.run(PipelineRequest(imageURL: request.imageURL, question: request.prompt, settings: request.settings))
+        answer(from: try pipeline.run(PipelineRequest(imageURL: request.imageURL, question: request.prompt, settings: request.settings)))
+    }
+
+    public func answer(group: AnswerGroup) -> [[Result<EngineAnswer, Error>]] {
+        guard reuse else {
+            return group.settings.map { s in
+                group.prompts.map { p in Result { try answer(AnswerRequest(imageURL: group.imageURL, prompt: p, settings: s)) } }
+            }
+        }
+        let results = pipeline.runGrid(ImageGridRequest(imageURL: group.imageURL, questions: group.prompts,
+                                                        settings: group.settings, batch: batch))
+        return results.map { row in row.map { $0.map(answer(from:)) } }
+    }
+
+    private func answer(from r: PipelineResult) -> EngineAnswer {
         var timings = r.timings
         // Opening the checkpoint is paid once per engine: it is counted on the first item answered.
         timings.load = pendingLoadMilliseconds

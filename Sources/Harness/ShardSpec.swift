@@ -2,10 +2,11 @@ import Foundation
 
 /// Which part of a run this process evaluates: shard `index` of `count`, 0-based.
 ///
-/// Assignment is round-robin over the (limited) question list in question-file order: item at
-/// position k belongs to shard k mod count. Round-robin rather than contiguous blocks because
-/// question files are grouped by category/image, and interleaving gives every shard a similar mix
-/// (so similar run times). Shard DBs merge into the same run: the shard is not part of the run key.
+/// `eval` and `sweep` assign whole images round-robin (`selectByImage`: the k-th distinct image belongs
+/// to shard k mod count), so that an image's questions and settings share its features and prefixes in
+/// one process; `select` is plain item round-robin. Round-robin rather than contiguous blocks because
+/// question files are grouped by category, and interleaving gives every shard a similar mix (so similar
+/// run times). Shard DBs merge into the same run: the shard is not part of the run key.
 public struct ShardSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
     public let index: Int
     public let count: Int
@@ -72,6 +73,27 @@ public struct ShardSpec: Equatable, Hashable, Sendable, CustomStringConvertible 
     /// This shard's items with their positions in the full list.
     public func select<T>(_ items: [T]) -> [(position: Int, item: T)] {
         stride(from: index, to: items.count, by: count).map { ($0, items[$0]) }
+    }
+
+    /// This shard's items when work is scheduled image by image: each distinct image (numbered in order
+    /// of first appearance) goes whole to shard number mod count, so its questions share its features and
+    /// prefixes inside one process; an item without an image is a unit of its own in the same numbering.
+    /// Depends only on the question file (and `--limit`), so a resubmitted shard gets the same items.
+    public func selectByImage<T>(_ items: [T], image: (T) -> String?) -> [(position: Int, item: T)] {
+        var unitOfImage: [String: Int] = [:]
+        var units = 0
+        var mine: [(position: Int, item: T)] = []
+        for (position, item) in items.enumerated() {
+            let unit: Int
+            if let key = image(item) {
+                if let u = unitOfImage[key] { unit = u } else { unit = units; unitOfImage[key] = unit; units += 1 }
+            } else {
+                unit = units
+                units += 1
+            }
+            if unit % count == index { mine.append((position, item)) }
+        }
+        return mine
     }
 
     /// `results/x.sqlite` → `results/x.shard-I-of-N.sqlite`: one database per shard, so shards on

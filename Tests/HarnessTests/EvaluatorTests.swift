@@ -156,8 +156,12 @@ final class EvaluatorTests: XCTestCase {
             .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(metadata: harnessMetadata))
         XCTAssertEqual(summary.answered, 7)
         XCTAssertEqual(summary.failures.count, 3)
-        XCTAssertTrue(summary.failures[0].message.contains("img3.jpg"), summary.failures[0].message)
-        XCTAssertTrue(summary.failures[1].message.contains("engine failed"), summary.failures[1].message)
+        // Image-major order: img0's items (0, 5) come before img3's (3, 8).
+        let items = try bench.adapter.items()
+        XCTAssertEqual(summary.failures.map(\.questionID), [5, 3, 8].map { items[$0].questionID })
+        XCTAssertTrue(summary.failures[0].message.contains("engine failed"), summary.failures[0].message)
+        XCTAssertTrue(summary.failures[1].message.contains("img3.jpg"), summary.failures[1].message)
+        XCTAssertTrue(summary.failures[2].message.contains("img3.jpg"), summary.failures[2].message)
         XCTAssertEqual(summary.run.status, .incomplete)
         XCTAssertEqual(summary.run.errorItems, 3)
         XCTAssertEqual(try store.errors(summary.run.id).map(\.itemIndex), [3, 5, 8])
@@ -206,7 +210,8 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertThrowsError(try RunScoring.score(store: lone, run: loneRun, scorer: FakeScorer())) {
             XCTAssertTrue("\($0)".contains("incomplete"), "\($0)")
         }
-        XCTAssertEqual(try RunScoring.score(store: lone, run: loneRun, scorer: FakeScorer(), allowIncomplete: true)["answered"], 4)
+        // Whole images go to shards: shard 0 of 3 holds img0 (items 0, 5, 10) and img3 (3, 8).
+        XCTAssertEqual(try RunScoring.score(store: lone, run: loneRun, scorer: FakeScorer(), allowIncomplete: true)["answered"], 5)
 
         let out = tempPath("merged.sqlite")
         let (report, lines) = try RunScoring.mergeShards(output: out, shards: shardPaths)
@@ -235,6 +240,6 @@ final class EvaluatorTests: XCTestCase {
             .run(benchmark: bench.adapter, settings: settings, options: EvalOptions(shard: shard, metadata: harnessMetadata))
         let (report, lines) = try RunScoring.mergeShards(output: tempPath("m.sqlite"), shards: [path])
         XCTAssertEqual(report.incompleteRuns.count, 1)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("INCOMPLETE") && $0.contains("3 of 6") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("INCOMPLETE") && $0.contains("4 of 6") }, "\(lines)")  // img0 (0, 5), img2, img4
     }
 }
