@@ -16,3 +16,24 @@ public enum SHA256Digest {
         SHA256.hash(data: Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }
+
+/// Incremental SHA-256, for inputs too large to hold at once (image files, cached feature files).
+public struct SHA256Stream {
+    private var hasher = SHA256()
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+
+    /// The 32-byte digest of everything passed to `update`.
+    public func finalize() -> [UInt8] { Array(hasher.finalize()) }
+}
+
+extension SHA256Digest {
+    /// Lower-case hex of a digest (or any bytes).
+    public static func hex(bytes: [UInt8]) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
