@@ -9,6 +9,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     public let modelID: String
     public let fingerprint: String
     private var pendingLoadMilliseconds: Double
+    private let costModel: CostModel
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -23,6 +24,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         if precision != .float32 { key += "+\(precision.rawValue)" }
         fingerprint = key
         pendingLoadMilliseconds = pipeline.loadMilliseconds
+        costModel = CostModel(config: pipeline.model.config, vision: pipeline.model.vision.config)
     }
 
     /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and
@@ -48,6 +50,6 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         timings.load = pendingLoadMilliseconds
         pendingLoadMilliseconds = 0
         return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
-                            kept: r.selections.map(\.kept), timings: timings)
+                            kept: r.selections.map(\.kept), timings: timings, cost: costModel.cost(of: r))
     }
 }
