@@ -135,7 +135,7 @@ public final class Evaluator {
             }
         }
         let line = progress.finish()
-        let info = try store.finishRun(runID, failed: aborted)
+        let info = try store.finishRun(runID, failed: aborted, peakRSSBytes: PeakMemory.residentBytes())
         var summary = line
         if leftToOthers > 0 { summary += "; \(leftToOthers) items left to another process" }
         if aborted {
@@ -161,6 +161,6 @@ public final class Evaluator {
                                 prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: benchmark.parseAnswer(out.text),
                                 answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
-                                kept: out.kept, timings: timings, occurrence: key.occurrence)
+                                kept: out.kept, timings: timings, occurrence: key.occurrence, cost: out.cost)
     }
 }
