@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Records", "PythonText", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "PythonText", "Benchmarks", "Store", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Records"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Records", "Store"]),
         // The vispruner executable is a dependency so the tests can run it.
         .testTarget(name: "CLITests", dependencies: ["vispruner", "Records", "Store", "Benchmarks", "TestSupport"]),
     ],

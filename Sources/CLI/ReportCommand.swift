@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print CSV instead of Markdown.")
     var csv = false
 
-    @Flag(help: "Also print the latency table (mean, p50, p90 per stage; decode tokens/s).")
+    @Flag(help: "Also print the latency table (mean, p50, p90 per stage; decode tokens/s; analytic TFLOPs and KV cache MiB per item; peak RSS MiB per run).")
     var latency = false
 
     @Option(help: "Write scores.md, scores.csv, latency.md and latency.csv into this folder.")

@@ -71,13 +71,17 @@ public struct EngineAnswer: Equatable, Sendable {
     public var kept: [[Int]]
     /// Milliseconds per stage; a `total` of 0 is filled from the harness's own clock.
     public var timings: StageTimings
+    /// Analytic FLOPs and KV-cache size of the item; zero (not recorded) for engines that do not know them.
+    public var cost: ItemCost
 
-    public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: StageTimings) {
+    public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: StageTimings,
+                cost: ItemCost = .zero) {
         self.text = text
         self.generatedTokens = generatedTokens
         self.visualTokensFed = visualTokensFed
         self.kept = kept
         self.timings = timings
+        self.cost = cost
     }
 }
 

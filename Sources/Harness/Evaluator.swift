@@ -192,8 +192,9 @@ public final class Evaluator {
         let line = progress.finish()
         if grid.count > 1 { options.write(line + "\n") }
         let lastFailure = failures.flatMap { $0 }.last?.1 ?? "?"
+        let peak = PeakMemory.residentBytes()
         return try grid.indices.map { r in
-            let info = try store.finishRun(runIDs[r], failed: aborted)
+            let info = try store.finishRun(runIDs[r], failed: aborted, peakRSSBytes: peak)
             var summary = grid.count == 1 ? line : trackers[r].finish()
             if leftToOthers[r] > 0 { summary += "; \(leftToOthers[r]) items left to another process" }
             if aborted { summary += "; stopped after \(consecutive) consecutive failures (last: \(lastFailure))" }
@@ -241,6 +242,6 @@ public final class Evaluator {
                                 prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: benchmark.parseAnswer(out.text),
                                 answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
-                                kept: out.kept, timings: timings, occurrence: key.occurrence)
+                                kept: out.kept, timings: timings, occurrence: key.occurrence, cost: out.cost)
     }
 }

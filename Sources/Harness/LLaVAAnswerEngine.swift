@@ -14,6 +14,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
     public var reuse = true
     /// Sequences decoded together when reusing.
     public var batch = ImageGridRequest.defaultBatch
+    private let costModel: CostModel
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -28,6 +29,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         if precision != .float32 { key += "+\(precision.rawValue)" }
         fingerprint = key
         pendingLoadMilliseconds = pipeline.loadMilliseconds
+        costModel = CostModel(config: pipeline.model.config, vision: pipeline.model.vision.config)
     }
 
     /// Identifies the weights without reading them: the configs plus every tensor's name, dtype and
@@ -67,6 +69,6 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         timings.load = pendingLoadMilliseconds
         pendingLoadMilliseconds = 0
         return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
-                            kept: r.selections.map(\.kept), timings: timings)
+                            kept: r.selections.map(\.kept), timings: timings, cost: costModel.cost(of: r))
     }
 }

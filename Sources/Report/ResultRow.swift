@@ -1,3 +1,5 @@
+import Records
+
 /// One benchmark score of one configuration, the unit every report is built from.
 public struct ResultRow: Equatable, Sendable {
     public var model: String
@@ -37,13 +39,20 @@ public struct LatencySample: Equatable, Sendable {
     /// Milliseconds per stage (preprocess, vision, prune, prefill, decode, total, ...).
     public var stages: [String: Double]
     public var generatedTokens: Int
+    /// The item's analytic FLOPs and KV-cache size (`.zero`: not recorded).
+    public var cost: ItemCost
+    /// Peak resident memory of the run the item belongs to (nil: not recorded).
+    public var runPeakRSSBytes: Int64?
 
-    public init(model: String, method: String, tokens: Int?, ratio: Double?, stages: [String: Double], generatedTokens: Int) {
+    public init(model: String, method: String, tokens: Int?, ratio: Double?, stages: [String: Double], generatedTokens: Int,
+                cost: ItemCost = .zero, runPeakRSSBytes: Int64? = nil) {
         self.model = model
         self.method = method
         self.tokens = tokens
         self.ratio = ratio
         self.stages = stages
         self.generatedTokens = generatedTokens
+        self.cost = cost
+        self.runPeakRSSBytes = runPeakRSSBytes
     }
 }

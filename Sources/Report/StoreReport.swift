@@ -25,7 +25,8 @@ public struct StoreReport: Sendable {
                 for p in try store.predictions(run.id) {
                     latency.append(LatencySample(model: c.modelID, method: method, tokens: c.tokens, ratio: ratio,
                                                  stages: p.timings.dictionary.filter { $0.key != "load" },
-                                                 generatedTokens: p.generatedTokens))
+                                                 generatedTokens: p.generatedTokens, cost: p.cost,
+                                                 runPeakRSSBytes: run.peakRSSBytes))
                 }
                 guard run.isComplete else {
                     notes.append("\(c.label): incomplete (\(run.doneItems) of \(run.expectedItems.map(String.init) ?? "?") items), not in the score table")

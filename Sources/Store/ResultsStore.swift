@@ -234,8 +234,10 @@ public final class ResultsStore: @unchecked Sendable {
 
     /// Marks the run finished: `complete` when every expected item is present, else `incomplete`
     /// (or `failed` when `failed` is set). Returns the updated run.
+    /// `peakRSSBytes` (this process's peak resident set) raises the run's recorded peak: a resumed run or
+    /// another process sharing it keeps the largest any of them saw.
     @discardableResult
-    public func finishRun(_ run: RunID, failed: Bool = false) throws -> RunInfo {
+    public func finishRun(_ run: RunID, failed: Bool = false, peakRSSBytes: Int64? = nil) throws -> RunInfo {
         try write { db in
             guard let info = try Self.fetchRun(db, id: run, path: path) else {
                 throw StoreError(.notFound, "\(path): no run with id \(run)")
@@ -243,9 +245,15 @@ public final class ResultsStore: @unchecked Sendable {
             let status: RunStatus = failed ? .failed : (info.isComplete ? .complete : .incomplete)
             try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                            arguments: [status.rawValue, Date(), run.rawValue])
+            if let peakRSSBytes { try Self.raisePeakRSS(db, run: run, to: peakRSSBytes) }
         }
         guard let info = try self.run(run) else { throw StoreError(.notFound, "\(path): no run with id \(run)") }
         return info
+    }
+
+    static func raisePeakRSS(_ db: Database, run: RunID, to bytes: Int64) throws {
+        try db.execute(sql: "UPDATE runs SET peak_rss_bytes = MAX(COALESCE(peak_rss_bytes, 0), ?) WHERE id = ?",
+                       arguments: [bytes, run.rawValue])
     }
 
     /// Marks a run stopped from outside (a signal): status `incomplete` unless every item is in, with the reason.
@@ -316,7 +324,8 @@ public final class ResultsStore: @unchecked Sendable {
                        expectedItems: row["expected_items"], doneItems: row["done"], errorItems: row["errs"],
                        // Absent from files written before it existed when they are opened read-only.
                        benchmarkItems: row.hasColumn("benchmark_items") ? row["benchmark_items"] : nil,
-                       stopReason: row.hasColumn("stop_reason") ? row["stop_reason"] : nil)
+                       stopReason: row.hasColumn("stop_reason") ? row["stop_reason"] : nil,
+                       peakRSSBytes: row.hasColumn("peak_rss_bytes") ? row["peak_rss_bytes"] : nil)
     }
 
     // MARK: - Items
@@ -364,15 +373,19 @@ public final class ResultsStore: @unchecked Sendable {
             throw StoreError(.notFound, "no run with id \(p.runID) for question \(p.key)")
         }
         let t = p.timings
+        // NULL, not 0, says "not recorded", so that a report tells a missing cost from a free one.
+        let c: ItemCost? = p.cost.isRecorded ? p.cost : nil
         try db.execute(sql: """
             INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
-                prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at, checksum)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at, checksum,
+                vision_flops, projector_flops, prefill_flops, decode_flops, kv_cache_bytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
                              t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt,
-                             AnswerChecksum.compute(runKey: runKey, p)])
+                             AnswerChecksum.compute(runKey: runKey, p),
+                             c?.visionFLOPs, c?.projectorFLOPs, c?.prefillFLOPs, c?.decodeFLOPs, c?.kvCacheBytes])
         try releaseClaim(db, run: p.runID, item: p.key)
     }
 
@@ -428,7 +441,7 @@ public final class ResultsStore: @unchecked Sendable {
     static func checksumState(_ row: Row, _ p: PredictionRecord, runKey: String) -> ChecksumState {
         // The column is missing from files predating it when they are opened read-only.
         guard let stored: String = row.hasColumn("checksum") ? row["checksum"] : nil else { return .absent }
-        return stored == AnswerChecksum.compute(runKey: runKey, p) ? .matches : .mismatch
+        return AnswerChecksum.matches(stored, runKey: runKey, p) ? .matches : .mismatch
     }
 
     static func checkedPrediction(from row: Row, run: RunInfo, path: String) throws -> PredictionRecord {
@@ -457,7 +470,15 @@ public final class ResultsStore: @unchecked Sendable {
             timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
                                   prune: row["prune_ms"], projector: (row["projector_ms"] as Double?) ?? 0,
                                   prefill: row["prefill_ms"], decode: row["decode_ms"], total: row["total_ms"]),
-            occurrence: row["occurrence"])
+            occurrence: row["occurrence"], cost: itemCost(from: row))
+    }
+
+    /// NULL (or a column absent from an older file opened read-only) reads as 0, i.e. not recorded.
+    static func itemCost(from row: Row) -> ItemCost {
+        func value(_ column: String) -> Int64 { row.hasColumn(column) ? (row[column] as Int64?) ?? 0 : 0 }
+        return ItemCost(visionFLOPs: value("vision_flops"), projectorFLOPs: value("projector_flops"),
+                        prefillFLOPs: value("prefill_flops"), decodeFLOPs: value("decode_flops"),
+                        kvCacheBytes: value("kv_cache_bytes"))
     }
 
     // MARK: - Scores

@@ -98,6 +98,8 @@ extension ResultsStore {
                                        arguments: [item.run.benchmarkItems, targetID.rawValue])
                         report.runsAdded += 1
                     }
+                    // Each shard measured its own process: the merged run's peak is the largest.
+                    if let peak = item.run.peakRSSBytes { try Self.raisePeakRSS(db, run: targetID, to: peak) }
                     touched.insert(item.run.key)
 
                     var added = 0

@@ -54,6 +54,10 @@ public struct RunInfo: Equatable, Sendable {
     public var benchmarkItems: Int? = nil
     /// Why the run stopped early when something outside stopped it (e.g. "interrupted by SIGINT").
     public var stopReason: String? = nil
+    /// The largest resident set of the processes that worked on the run, in bytes, as each read it when it
+    /// finished (`getrusage` ru_maxrss: a process's peak so far, so in a sweep it includes the runs before
+    /// it in the same process); nil when not recorded.
+    public var peakRSSBytes: Int64? = nil
 
     /// The run covers only part of its benchmark (`--limit`), so its score is not the benchmark's.
     public var isSubset: Bool {
@@ -116,10 +120,12 @@ public struct PredictionRecord: Equatable, Sendable {
     /// Kept visual-token indices per image (one list per image / anyres crop).
     public var kept: [[Int]]
     public var timings: StageTimings
+    /// Analytic FLOPs and KV-cache size; `.zero` when not recorded. Like timings, not compared by merging.
+    public var cost: ItemCost
 
     public init(runID: RunID, questionID: QuestionID, itemIndex: Int, prompt: String, rawOutput: String,
                 parsedAnswer: String, answerID: String, visualTokens: Int, generatedTokens: Int,
-                kept: [[Int]], timings: StageTimings, occurrence: Int = 0) {
+                kept: [[Int]], timings: StageTimings, occurrence: Int = 0, cost: ItemCost = .zero) {
         self.runID = runID
         self.questionID = questionID
         self.occurrence = occurrence
@@ -132,6 +138,7 @@ public struct PredictionRecord: Equatable, Sendable {
         self.generatedTokens = generatedTokens
         self.kept = kept
         self.timings = timings
+        self.cost = cost
     }
 
     public var key: ItemKey { ItemKey(questionID, occurrence: occurrence) }
@@ -141,7 +148,8 @@ public struct PredictionRecord: Equatable, Sendable {
         differingFields(from: other).isEmpty
     }
 
-    /// Names of the content fields (not timings, not run id) that differ.
+    /// Names of the content fields (not timings or costs, not run id) that differ. A row stored before costs
+    /// were kept and the same answer with its cost are one answer.
     public func differingFields(from o: PredictionRecord) -> [String] {
         var d: [String] = []
         if questionID != o.questionID { d.append("question_id") }

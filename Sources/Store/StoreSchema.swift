@@ -106,6 +106,19 @@ enum StoreSchema {
                 ) WITHOUT ROWID
                 """)
         }
+        m.registerMigration("v7-item-cost") { db in
+            // Analytic FLOPs and KV-cache bytes per answer (`ItemCost`); NULL for rows written before they
+            // were kept, and for engines that do not know them. peak_rss_bytes: the largest resident set
+            // of the processes that worked on the run, NULL when not recorded.
+            try db.execute(sql: """
+                ALTER TABLE predictions ADD COLUMN vision_flops INTEGER;
+                ALTER TABLE predictions ADD COLUMN projector_flops INTEGER;
+                ALTER TABLE predictions ADD COLUMN prefill_flops INTEGER;
+                ALTER TABLE predictions ADD COLUMN decode_flops INTEGER;
+                ALTER TABLE predictions ADD COLUMN kv_cache_bytes INTEGER;
+                ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
+                """)
+        }
         return m
     }
 

@@ -138,6 +138,17 @@ final class EndToEndEvalTests: XCTestCase {
         let row = try XCTUnwrap(report.stdout.split(separator: "\n").first { $0.hasPrefix("llava15-tiny,vispruner,64") })
         // POPE's F1 is a fraction in eval_pope.py; the table prints it in percent, as papers do.
         XCTAssertEqual(row.split(separator: ",")[4], Substring(String(f1 * 100)), "report shows the scorer's value, in percent")
+
+        // The engine records each answer's analytic cost (the same in every shard) and each process its peak memory.
+        XCTAssertTrue(a.allSatisfy { $0.cost.isRecorded && $0.cost.visionFLOPs > 0 && $0.cost.kvCacheBytes > 0 })
+        XCTAssertEqual(a.map(\.cost), b.map(\.cost))
+        XCTAssertNotNil(run.peakRSSBytes)
+        XCTAssertNotNil(try ResultsStore(path: merged.path, readonly: true).runs().first?.peakRSSBytes)
+        let latency = try CLIRunner.run(["report", "--db", merged.path, "--latency"])
+        XCTAssertEqual(latency.status, 0, latency.stderr)
+        let line = try XCTUnwrap(latency.stdout.split(separator: "\n").last { $0.hasPrefix("| llava15-tiny | vispruner | 64") })
+        XCTAssertFalse(line.hasSuffix("| – |"), "peak RSS is shown: \(line)")
+        XCTAssertEqual(line.split(separator: "|").suffix(4).filter { $0.trimmingCharacters(in: .whitespaces) == "–" }, [], String(line))
     }
 }
 

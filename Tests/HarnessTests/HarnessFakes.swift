@@ -12,6 +12,8 @@ final class FakeEngine: AnswerEngine {
     private(set) var calls: [AnswerRequest] = []
     /// Prompts for which `answer` throws.
     var failingPrompts: Set<String> = []
+    /// What every answer reports as its cost (zero: an engine that does not know it).
+    var cost: ItemCost = .zero
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
@@ -22,7 +24,8 @@ final class FakeEngine: AnswerEngine {
         let h = SHA256Digest.hex(request.prompt + "|\(request.method)|\(n)|\(request.ratio)")
         let kept = (0..<min(n, 8)).map { (Int($0) * 37 + request.prompt.count) % 576 }
         return EngineAnswer(text: "Answer \(h.prefix(6)).", generatedTokens: 3, visualTokensFed: n, kept: [kept],
-                            timings: StageTimings(preprocess: 1, vision: 2, prune: 0.5, prefill: 3, decode: 4, total: 10.5))
+                            timings: StageTimings(preprocess: 1, vision: 2, prune: 0.5, prefill: 3, decode: 4, total: 10.5),
+                            cost: cost)
     }
 }
 

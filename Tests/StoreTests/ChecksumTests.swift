@@ -35,7 +35,7 @@ final class ChecksumTests: XCTestCase {
         try makeStore(path)
         let sums = try DatabaseQueue(path: path).read { try String?.fetchAll($0, sql: "SELECT checksum FROM predictions") }
         XCTAssertEqual(sums.count, 3)
-        XCTAssertTrue(sums.allSatisfy { $0?.hasPrefix("v1:") == true && $0?.count == 67 }, "\(sums)")
+        XCTAssertTrue(sums.allSatisfy { $0?.hasPrefix("v2:") == true && $0?.count == 67 }, "\(sums)")
         let report = try ResultsStore(path: path, readonly: true).verify()
         XCTAssertEqual(report.checked, 3)
         XCTAssertEqual(report.withoutChecksum, 0)
@@ -89,6 +89,7 @@ final class ChecksumTests: XCTestCase {
             "occurrence = 1", "item_index = 7", "prompt = prompt || ' '", "raw_output = 'Unique Raw Texts'",
             "parsed_answer = 'no'", "answer_id = answer_id || 'x'", "visual_tokens = 63",
             "generated_tokens = 4", "kept_json = '[[1,5,8]]'", "total_ms = 99", "prefill_ms = 1",
+            "prefill_flops = 1", "kv_cache_bytes = 1",
         ]
         for edit in edits {
             let copy = dir.path("copy-\(UUID().uuidString).sqlite")
