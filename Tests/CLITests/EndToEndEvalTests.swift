@@ -138,6 +138,20 @@ final class EndToEndEvalTests: XCTestCase {
         let row = try XCTUnwrap(report.stdout.split(separator: "\n").first { $0.hasPrefix("llava15-tiny,vispruner,64") })
         // POPE's F1 is a fraction in eval_pope.py; the table prints it in percent, as papers do.
         XCTAssertEqual(row.split(separator: ",")[4], Substring(String(f1 * 100)), "report shows the scorer's value, in percent")
+
+        let figures = try CLIRunner.run(["report", "--db", whole.path, "--plot", work.appendingPathComponent("fig/accuracy.png").path,
+                                         "--latency-plot", work.appendingPathComponent("fig/latency.svg").path])
+        XCTAssertEqual(figures.status, 0, figures.stderr)
+        for name in ["accuracy", "latency"] {
+            for ext in ["png", "svg", "pdf"] {
+                let file = work.appendingPathComponent("fig/\(name).\(ext)")
+                XCTAssertTrue(figures.stderr.contains("wrote \(file.path)"), figures.stderr)
+                XCTAssertGreaterThan((try? Data(contentsOf: file))?.count ?? 0, 1000, file.path)
+            }
+        }
+        let refused = try CLIRunner.run(["report", "--db", whole.path, "--plot", work.appendingPathComponent("fig/accuracy.jpg").path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains(".png, .svg or .pdf"), refused.stderr)
     }
 }
 
