@@ -26,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // Figures: Cairo's image, SVG and PDF surfaces; text in DejaVu Sans found through fontconfig.
+        .systemLibrary(name: "CCairo", path: "Sources/System/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
         // C shims: setjmp-based codec error handling (cannot be done from Swift) and SIMD kernels
         // with run-time CPU feature dispatch.
         .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Sources/System/CImageIO",
@@ -53,7 +56,7 @@ let package = Package(
         .target(name: "Harness", dependencies: [
             "Records", "Checkpoint", "Imaging", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "Report", dependencies: ["PythonText", "Records", "Store", "Imaging", "Pruning"]),
+        .target(name: "Report", dependencies: ["PythonText", "Records", "Store", "Imaging", "Pruning", "CCairo"]),
         .executableTarget(name: "vispruner", dependencies: [
             "Records", "Tensor", "Imaging", "Pruning", "Model", "Benchmarks", "Store", "Harness", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,7 +75,7 @@ let package = Package(
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Records", "PythonText", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "PythonText", "Benchmarks", "Store", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Records", "Store"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Records", "Store", "Imaging", "Pruning", "TestSupport"], exclude: ["Resources"]),
         // The vispruner executable is a dependency so the tests can run it.
         .testTarget(name: "CLITests", dependencies: ["vispruner", "Records", "Store", "Benchmarks", "TestSupport"]),
     ],

@@ -14,7 +14,7 @@ struct DemoCommand: ParsableCommand {
         Evaluates the unpruned model, VisPruner and FasterVLM at 32 and 64 visual tokens on a few items of \
         VQAv2, GQA, MME, POPE, ScienceQA-IMG and TextVQA, then writes under --out: demo.sqlite (every answer \
         with its timings), answers and submission files per run, scores.md/.csv, latency.md/.csv and \
-        accuracy.png/.svg. The bundled model has random weights: its scores only show that the pipeline works. \
+        the figures accuracy.png/.svg/.pdf and latency.png/.svg/.pdf. The bundled model has random weights: its scores only show that the pipeline works. \
         Re-running resumes; --fresh starts over.
         """)
 
@@ -67,6 +67,8 @@ struct DemoCommand: ParsableCommand {
         let plots = try FigureFiles.writeAccuracyPlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
                                                       title: "Demo (random weights): score vs visual tokens",
                                                       layout: registry.tableLayout)
+            + FigureFiles.writeLatencyPlot(report.latency, to: outDir.appendingPathComponent("latency.png"),
+                                           title: "Demo: latency vs visual tokens (mean per item)")
         print("")
         print(scores.markdown())
         print(latency.markdown())
@@ -81,7 +83,7 @@ struct DemoCommand: ParsableCommand {
               vispruner eval --model ~/models/llava-v1.5-7b --dataset gqa --tokens 64 --ratio 0.5 --data-root ~/data/eval
               vispruner sweep --model ~/models/llava-v1.5-7b --dataset mme --dataset pope --tokens 64 --tokens 128 \\
                 --ratio 0.5 --data-root ~/data/eval --db results/sweep.sqlite
-              vispruner report --db results/sweep.sqlite --plot results/accuracy.png
+              vispruner report --db results/sweep.sqlite --plot results/accuracy.png --latency-plot results/latency.png
             """)
     }
 }

@@ -4,11 +4,11 @@ import Benchmarks
 import Harness
 import Report
 
-/// Score and latency tables (Markdown/CSV) and the accuracy-vs-tokens plot from result databases.
+/// Score and latency tables (Markdown/CSV) and the accuracy and latency figures from result databases.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Print score and latency tables from result databases; optionally plot accuracy vs visual tokens.",
+        abstract: "Print score and latency tables from result databases; optionally plot accuracy and latency vs visual tokens.",
         discussion: """
         Rows are model × method × visual-token budget (× VisPruner's ratio), columns are benchmarks in paper units \
         (GQA, VQAv2, TextVQA, ScienceQA-IMG and POPE F1/accuracy in percent, MME perception, cognition and their \
@@ -16,8 +16,11 @@ struct ReportCommand: ParsableCommand {
         run of the same model, in percent (as the VisPruner paper computes it). Complete runs without stored \
         scores (merged shards, a run stopped before scoring) are scored from the data root (--data-root or \
         $VISPRUNER_DATA) and the scores stored where the database is writable. Subset runs (--limit) are marked †. \
-        Runs left out (incomplete, not scored locally) are listed below the table with the reason.
-        Example: vispruner report --db results/llava-v1.5-7b.sqlite --out results/tables --plot results/accuracy.png
+        Runs left out (incomplete, not scored locally) are listed below the table with the reason. \
+        Figures (--plot, --latency-plot) are written as PNG (2× resolution), SVG and PDF side by side: \
+        --plot results/accuracy.png writes results/accuracy.png, results/accuracy.svg and results/accuracy.pdf.
+        Example: vispruner report --db results/llava-v1.5-7b.sqlite --out results/tables --plot results/accuracy.png \
+        --latency-plot results/latency.png
         """)
 
     @Option(name: .customLong("db"), parsing: .upToNextOption, help: "Result database(s) (.sqlite).")
@@ -32,14 +35,23 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write scores.md, scores.csv, latency.md and latency.csv into this folder.")
     var out: String?
 
-    @Option(help: "Write the accuracy-vs-visual-tokens plot: OUT.png (plus OUT.svg beside it) or OUT.svg.")
+    @Option(help: ArgumentHelp("Write the accuracy-vs-visual-tokens figure (one panel per benchmark in paper units, plus the average % of unpruned) as OUT.png, OUT.svg and OUT.pdf.",
+                               valueName: "OUT.png"))
     var plot: String?
+
+    @Option(name: .customLong("latency-plot"),
+            help: ArgumentHelp("Write time to first token and total latency vs visual tokens (mean over the stored per-item timings) as OUT.png, OUT.svg and OUT.pdf.",
+                               valueName: "OUT.png"))
+    var latencyPlot: String?
 
     @Option(name: .customLong("data-root"), help: "Benchmark data root, to score complete runs that have no scores yet (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
     func validate() throws {
         guard !databases.isEmpty else { throw ValidationError("give at least one --db FILE") }
+        for path in [plot, latencyPlot].compactMap({ $0 }) {
+            do { _ = try FigureFiles.outputs(for: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() throws {
@@ -68,6 +80,11 @@ struct ReportCommand: ParsableCommand {
         }
         if let plot {
             for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), layout: layout) {
+                CLIRuns.printErr("wrote \(url.path)")
+            }
+        }
+        if let latencyPlot {
+            for url in try FigureFiles.writeLatencyPlot(data.latency, to: URL(fileURLWithPath: latencyPlot)) {
                 CLIRuns.printErr("wrote \(url.path)")
             }
         }

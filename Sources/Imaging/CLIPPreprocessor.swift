@@ -220,3 +220,25 @@ func floorDiv(_ a: Int, _ b: Int) -> Int {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
+
+extension CLIPPreprocessor {
+    /// The picture a preprocessed view [3, H, W] shows, back in bytes: what the vision tower saw after
+    /// padding, anyres cropping and resizing, for drawing a selection over exactly those patches.
+    public func picture(of view: Tensor) -> RGBImage {
+        precondition(view.rank == 3 && view.shape[0] == 3, "a view is [3, H, W], got \(view.shape)")
+        let h = view.shape[1], w = view.shape[2], plane = h * w
+        let data = view.data
+        var pixels = [UInt8](repeating: 0, count: 3 * plane)
+        for c in 0..<3 {
+            let mean = c < config.imageMean.count ? config.imageMean[c] : 0
+            let std = c < config.imageStd.count ? config.imageStd[c] : 1
+            for o in 0..<plane {
+                var x = Double(data[c * plane + o])
+                if config.doNormalize { x = x * std + mean }
+                if config.doRescale { x /= config.rescaleFactor }
+                pixels[3 * o + c] = UInt8(max(0, min(255, x.rounded())))
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+}

@@ -7,12 +7,15 @@ public struct TableColumn: Equatable, Sendable {
     public var scale: Double
     /// When non-empty, the column is the sum of these metrics instead of `metric`.
     public var sumOf: [String]
+    /// What a figure's y axis says the value is, with its unit (e.g. "Accuracy (%)"); nil: the title.
+    public var axisLabel: String?
 
-    public init(_ title: String, metric: String, scale: Double = 1, sumOf: [String] = []) {
+    public init(_ title: String, metric: String, scale: Double = 1, sumOf: [String] = [], axisLabel: String? = nil) {
         self.title = title
         self.metric = metric
         self.scale = scale
         self.sumOf = sumOf
+        self.axisLabel = axisLabel
     }
 
     /// The column's value for a run's stored metrics, nil when a metric it needs is absent.

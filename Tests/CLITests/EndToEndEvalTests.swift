@@ -149,6 +149,20 @@ final class EndToEndEvalTests: XCTestCase {
         let line = try XCTUnwrap(latency.stdout.split(separator: "\n").last { $0.hasPrefix("| llava15-tiny | vispruner | 64") })
         XCTAssertFalse(line.hasSuffix("| – |"), "peak RSS is shown: \(line)")
         XCTAssertEqual(line.split(separator: "|").suffix(4).filter { $0.trimmingCharacters(in: .whitespaces) == "–" }, [], String(line))
+
+        let figures = try CLIRunner.run(["report", "--db", whole.path, "--plot", work.appendingPathComponent("fig/accuracy.png").path,
+                                         "--latency-plot", work.appendingPathComponent("fig/latency.svg").path])
+        XCTAssertEqual(figures.status, 0, figures.stderr)
+        for name in ["accuracy", "latency"] {
+            for ext in ["png", "svg", "pdf"] {
+                let file = work.appendingPathComponent("fig/\(name).\(ext)")
+                XCTAssertTrue(figures.stderr.contains("wrote \(file.path)"), figures.stderr)
+                XCTAssertGreaterThan((try? Data(contentsOf: file))?.count ?? 0, 1000, file.path)
+            }
+        }
+        let refused = try CLIRunner.run(["report", "--db", whole.path, "--plot", work.appendingPathComponent("fig/accuracy.jpg").path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains(".png, .svg or .pdf"), refused.stderr)
     }
 }
 

@@ -62,13 +62,42 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual((obj["visual_tokens_fed"] as? NSNumber)?.intValue, 64)
 
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("vis-\(UUID().uuidString).png")
-        defer { try? FileManager.default.removeItem(at: out) }
+        let files = ["png", "svg", "pdf"].map { out.deletingPathExtension().appendingPathExtension($0) }
+        defer { for f in files { try? FileManager.default.removeItem(at: f) } }
         let v = try CLIRunner.run(["visualize", "--model", model, "--image", image, "--tokens", "64", "--ratio", "0.5",
                                    "--out", out.path, "--scale", "1"])
         XCTAssertEqual(v.status, 0, v.stderr)
-        XCTAssertTrue(v.stdout.contains("64 of 576 patches kept (32 important"), v.stdout)
-        let png = try Data(contentsOf: out)
+        XCTAssertTrue(v.stdout.contains("VisPruner 64: 64 of 576 patches kept (32 important"), v.stdout)
+        let png = try Data(contentsOf: files[0])
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        XCTAssertTrue(try String(contentsOf: files[1], encoding: .utf8).contains("<svg"))
+        XCTAssertTrue(try Data(contentsOf: files[2]).starts(with: Data("%PDF-".utf8)))
+
+        // One column per method × budget, the tower run once for all of them.
+        let two = try CLIRunner.run(["visualize", "--model", model, "--image", image, "--method", "vispruner", "--method", "fastervlm",
+                                     "--tokens", "64", "--tokens", "16", "--out", files[1].path])
+        XCTAssertEqual(two.status, 0, two.stderr)
+        for title in ["VisPruner 64", "VisPruner 16", "FasterVLM 64", "FasterVLM 16"] {
+            XCTAssertTrue(two.stdout.contains("\(title): "), two.stdout)
+        }
+        XCTAssertTrue(two.stdout.contains("FasterVLM 16: 16 of 576 patches kept (16 important"), two.stdout)
+        // The PNG at 2× (the default --scale): wider than four 336-point views at 2 pixels per point.
+        let wide = try Data(contentsOf: files[0])
+        let width = wide[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertGreaterThan(width, 4 * 336 * 2)
+    }
+
+    func testVisualizeShowsLLaVA16ViewsSideBySide() throws {
+        let model = try Fixtures.require("fixtures/llava16-tiny").path
+        let image = try Fixtures.require("fixtures/llava15/images/scene-640x480.jpg").path
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("vis16-\(UUID().uuidString).pdf")
+        let files = ["png", "svg", "pdf"].map { out.deletingPathExtension().appendingPathExtension($0) }
+        defer { for f in files { try? FileManager.default.removeItem(at: f) } }
+        let r = try CLIRunner.run(["visualize", "--model", model, "--image", image, "--tokens", "32", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // Base view + 2×2 crops, each pruned to 32.
+        XCTAssertTrue(r.stdout.contains("VisPruner 32: 160 of 2880 patches kept"), r.stdout)
+        for f in files { XCTAssertTrue(FileManager.default.fileExists(atPath: f.path), f.path) }
     }
 
     func testClearErrorsForBadInput() throws {

@@ -56,30 +56,6 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(t.rows[0].decodeTokensPerSecond!, 100, accuracy: 1e-9) // 100 tokens in 1 s
         XCTAssertTrue(t.markdown().contains("5.5 / 5.5 / 9.1"))
     }
-
-    func testPlotDrawsEverySeriesInBothBackends() {
-        let scene = AccuracyPlot.scene(rows)
-        let svg = scene.svg()
-        XCTAssertTrue(svg.hasPrefix("<svg"))
-        XCTAssertTrue(svg.contains(">gqa<") && svg.contains(">mme<"))
-        XCTAssertTrue(svg.contains("vispruner r=0.5") && svg.contains("fastervlm"))
-        XCTAssertTrue(svg.contains("stroke-dasharray"), "unpruned reference line is dashed")
-        let canvas = scene.canvas()
-        XCTAssertEqual(canvas.width, Int(scene.width.rounded()))
-        // The first palette colour (vispruner series) must appear in the raster.
-        let c = Canvas.Color.palette[0]
-        var found = false
-        for i in stride(from: 0, to: canvas.pixels.count, by: 3)
-        where canvas.pixels[i] == c.r && canvas.pixels[i + 1] == c.g && canvas.pixels[i + 2] == c.b { found = true; break }
-        XCTAssertTrue(found)
-    }
-
-    func testBitmapTextIsDrawn() {
-        var c = Canvas(width: 40, height: 10)
-        let w = c.text("A1", x: 1, y: 1, .black)
-        XCTAssertEqual(w, 12)
-        XCTAssertTrue(c.pixels.contains(0))
-    }
 }
 
 /// Tables in paper units, with subset runs marked.
@@ -123,8 +99,10 @@ final class PaperUnitTableTests: XCTestCase {
         XCTAssertTrue(md.contains("| 80.0† | 80.0† |"), md)
         XCTAssertTrue(md.contains("† subset run (`--limit`)"), md)
         XCTAssertTrue(t.csv().contains(",pope\n"), t.csv())
-        let svg = AccuracyPlot.scene(rows, layout: layout).svg()
-        XCTAssertTrue(svg.contains("POPE F1 † subset"), svg)
-        XCTAssertTrue(svg.contains(">80.0<") || svg.contains(">80<") || svg.contains("8"), "values in percent")
+        let chart = AccuracyFigure.chart(rows, layout: layout)
+        XCTAssertEqual(chart.panels.first?.title, "POPE F1 †")
+        XCTAssertEqual(chart.panels.first?.points.first?.first?.value ?? 0, 80, accuracy: 1e-9, "values in percent")
+        XCTAssertTrue(chart.notes.contains { $0.hasPrefix("† subset run") }, "\(chart.notes)")
+        XCTAssertTrue(chart.figure().texts(.note).contains { $0.hasPrefix("† subset run") })
     }
 }

@@ -60,8 +60,9 @@ extension Benchmark {
     }
 
     /// One column: the headline metric (already in percent or points) under `title`.
-    static func headlineColumn(_ spec: DatasetSpec, _ title: String, scale: Double = 1) -> BenchmarkColumns {
-        let c = TableColumn(title, metric: Metric.headlineName, scale: scale)
+    static func headlineColumn(_ spec: DatasetSpec, _ title: String, scale: Double = 1,
+                               axisLabel: String = "Accuracy (%)") -> BenchmarkColumns {
+        let c = TableColumn(title, metric: Metric.headlineName, scale: scale, axisLabel: axisLabel)
         return BenchmarkColumns(dataset: spec.name, columns: [c], headline: c)
     }
 

@@ -104,10 +104,10 @@ public struct MMEBenchmark: Benchmark {
 extension MMEBenchmark {
     /// Perception and cognition sums and their total, as MME's calculation.py prints them.
     public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns {
-        let perception = TableColumn("MME-P", metric: "perception")
+        let perception = TableColumn("MME-P", metric: "perception", axisLabel: "Perception score (sum)")
         return BenchmarkColumns(dataset: spec.name,
-                                columns: [perception, TableColumn("MME-C", metric: "cognition"),
-                                          TableColumn("MME", metric: "total", sumOf: ["perception", "cognition"])],
+                                columns: [perception, TableColumn("MME-C", metric: "cognition", axisLabel: "Cognition score (sum)"),
+                                          TableColumn("MME", metric: "total", sumOf: ["perception", "cognition"], axisLabel: "Total score (sum)")],
                                 headline: perception)
     }
 

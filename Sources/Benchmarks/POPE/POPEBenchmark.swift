@@ -85,8 +85,8 @@ public struct POPEBenchmark: Benchmark {
 extension POPEBenchmark {
     /// F1 and accuracy averaged over the three splits, in percent (the scorer keeps eval_pope.py's fractions).
     public static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns {
-        let f1 = TableColumn("POPE F1", metric: "f1.average", scale: 100)
-        return BenchmarkColumns(dataset: spec.name, columns: [f1, TableColumn("POPE Acc", metric: "accuracy.average", scale: 100)],
+        let f1 = TableColumn("POPE F1", metric: "f1.average", scale: 100, axisLabel: "F1 (%)")
+        return BenchmarkColumns(dataset: spec.name, columns: [f1, TableColumn("POPE Acc", metric: "accuracy.average", scale: 100, axisLabel: "Accuracy (%)")],
                                 headline: f1)
     }
 

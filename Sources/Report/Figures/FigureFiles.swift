@@ -1,6 +1,4 @@
 import Foundation
-import Imaging
-import Pruning
 import Records
 
 /// Errors from building reports and figures, with a message fit to show the user as is.
@@ -10,49 +8,43 @@ public struct ReportError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 }
 
-/// Figures written to disk.
+/// Figures written to disk: every figure as PNG (2 pixels per point), SVG and PDF side by side, so one
+/// command gives what a README, a web page and a paper each need.
 public enum FigureFiles {
-    /// The accuracy-vs-visual-tokens plot: PNG (plus the SVG beside it) or SVG, by the extension of `url`.
-    /// Returns the files written.
-    public static func writeAccuracyPlot(_ results: [ResultRow], to url: URL,
-                                         title: String = "Accuracy vs visual tokens", layout: [BenchmarkColumns] = []) throws -> [URL] {
-        guard !results.isEmpty else { throw ReportError("nothing to plot: no complete, scored runs") }
+    public static let pixelScale = 2.0
+
+    /// The three files for `url` (any of OUT.png, OUT.svg, OUT.pdf names the same three), in that order.
+    public static func outputs(for url: URL) throws -> [URL] {
         let ext = url.pathExtension.lowercased()
-        guard ext == "svg" || ext == "png" else { throw ReportError("--plot must end in .png or .svg") }
-        let scene = AccuracyPlot.scene(results, title: title, layout: layout)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if ext == "svg" {
-            try Data(scene.svg().utf8).write(to: url)
-            return [url]
+        guard CairoRenderer.Format(rawValue: ext) != nil else {
+            throw ReportError("\(url.lastPathComponent): a figure file must end in .png, .svg or .pdf")
         }
-        let canvas = scene.canvas()
-        try PNGEncoder.encode(rgb: canvas.pixels, width: canvas.width, height: canvas.height).write(to: url)
-        let svg = url.deletingPathExtension().appendingPathExtension("svg")
-        try Data(scene.svg().utf8).write(to: svg)
-        return [url, svg]
+        let stem = url.deletingPathExtension()
+        return CairoRenderer.Format.allCases.map { stem.appendingPathExtension($0.rawValue) }
     }
 
-    /// The image a view's tower sees with the selection drawn over its patch grid: important patches red,
-    /// diverse ones blue, pruned ones dimmed. `picture` is the view before resizing (square for LLaVA-1.5);
-    /// it is drawn at `viewSide` × `scale` pixels with `patchesPerSide`² cells. Writes a PNG to `url`.
-    public static func writeSelectionOverlay(picture: RGBImage, selection: Selection, viewSide: Int, patchesPerSide grid: Int,
-                                             scale: Int, to url: URL) throws {
-        let view = picture.resized(width: viewSide * scale, height: viewSide * scale, filter: .bicubic)
-        var canvas = Canvas(width: view.width, height: view.height, rgb: view.pixels)
-        let cell = viewSide * scale / grid
-        let important = Set(selection.important), kept = Set(selection.kept)
-        let red = Canvas.Color(230, 30, 30), blue = Canvas.Color(30, 90, 240)
-        for p in 0..<(grid * grid) {
-            let x = (p % grid) * cell, y = (p / grid) * cell
-            if important.contains(p) || kept.contains(p) {
-                let colour = important.contains(p) ? red : blue
-                canvas.fillRect(x: x, y: y, width: cell, height: cell, colour, alpha: 0.45)
-                canvas.strokeRect(x: x, y: y, width: cell, height: cell, colour)
-            } else {
-                canvas.fillRect(x: x, y: y, width: cell, height: cell, .black, alpha: 0.55)
-            }
-        }
+    /// Writes `figure` as the three files named by `url`; returns them.
+    @discardableResult
+    public static func write(_ figure: Figure, to url: URL, pixelScale: Double = pixelScale) throws -> [URL] {
+        let urls = try outputs(for: url)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try PNGEncoder.encode(rgb: canvas.pixels, width: canvas.width, height: canvas.height).write(to: url)
+        for (format, file) in zip(CairoRenderer.Format.allCases, urls) {
+            try CairoRenderer.write(figure, format: format, to: file, pixelScale: pixelScale)
+        }
+        return urls
+    }
+
+    /// Accuracy vs visual tokens (`AccuracyFigure`).
+    public static func writeAccuracyPlot(_ results: [ResultRow], to url: URL, title: String = "Accuracy vs visual tokens",
+                                         layout: [BenchmarkColumns] = []) throws -> [URL] {
+        guard !results.isEmpty else { throw ReportError("nothing to plot: no complete, scored runs") }
+        return try write(AccuracyFigure.chart(results, title: title, layout: layout).figure(), to: url)
+    }
+
+    /// Time to first token and total latency vs visual tokens (`LatencyFigure`).
+    public static func writeLatencyPlot(_ samples: [LatencySample], to url: URL,
+                                        title: String = "Latency vs visual tokens (mean per item)") throws -> [URL] {
+        guard !samples.isEmpty else { throw ReportError("nothing to plot: no stored timings") }
+        return try write(LatencyFigure.chart(samples, title: title).figure(columns: 2), to: url)
     }
 }
