@@ -18,6 +18,7 @@ struct DemoCommand: ParsableCommand {
         Re-running resumes; --fresh starts over.
         """)
 
+    @OptionGroup var reuse: ReuseOptions
     @Option(help: "Output folder.") var out = "results/demo"
     @Flag(help: "Delete the previous demo database first.") var fresh = false
     @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Decoding length (the demo caps it to keep the run short).")
@@ -45,7 +46,7 @@ struct DemoCommand: ParsableCommand {
         let store = try ResultsStore(path: dbPath)
         let outputs = RunOutputs(registry: registry, dataRoot: assets.data)
         let runner = SweepRunner(store: store,
-                                 makeEngine: { try makeEngine(model: URL(fileURLWithPath: $0), visionTower: nil) },
+                                 makeEngine: { [reuse] in try makeEngine(model: URL(fileURLWithPath: $0), visionTower: nil, reuse: reuse) },
                                  makeBenchmark: { try registry.benchmark(named: $0, dataRoot: assets.data) })
         let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   progressLogInterval: ProgressReporter.logInterval(quiet: quiet), metadata: CLIRuns.metadata)

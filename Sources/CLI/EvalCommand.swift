@@ -27,6 +27,7 @@ struct EvalCommand: ParsableCommand {
     var visionTower: String?
     @Option(help: "Benchmark: vqav2, gqa, mme, textvqa, pope, scienceqa.") var dataset: String
     @OptionGroup var data: DataRootOption
+    @OptionGroup var reuse: ReuseOptions
     @Option(help: "Pruning method ('none' feeds every visual token).") var method: MethodArgument = .vispruner
     @Option(parsing: .unconditional, help: "Visual tokens kept (required unless --method none).") var tokens: Int?
     @Option(parsing: .unconditional, help: "VisPruner important-token ratio.") var ratio = 0.5
@@ -80,7 +81,7 @@ struct EvalCommand: ParsableCommand {
         }
         let benchmark = try outputs.registry.benchmark(named: dataset, dataRoot: outputs.dataRoot)
         let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) },
-                                    anyres: anyres, precision: precision)
+                                    anyres: anyres, precision: precision, reuse: reuse)
         let store = try ResultsStore(path: dbPath)
         let settings = RunSettings(pruning: try method.pruning(tokens: tokens, ratio: ratio), seed: seed, maxNewTokens: maxNewTokens)
         let options = EvalOptions(limit: limit, restart: restart, shard: shardSpec,

@@ -32,6 +32,7 @@ struct SweepCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evaluate only the first N items of each benchmark.") var limit: Int?
     @Option(name: .customLong("vision-tower"), help: "CLIP vision tower directory.") var visionTower: String?
     @OptionGroup var data: DataRootOption
+    @OptionGroup var reuse: ReuseOptions
     @Option(help: "Results database (shards add .shard-I-of-N).") var db = "results/sweep.sqlite"
     @Option(help: "Evaluate shard I of N (0-based) of every run.") var shard: String?
     @Flag(name: .customLong("dry-run"), help: "Print the expanded grid and exit.") var dryRun = false
@@ -101,8 +102,9 @@ struct SweepCommand: ParsableCommand {
         let outputs = try CLIRuns.outputs(data)
         let tower = visionTower.map { URL(fileURLWithPath: $0) }
         let runner = SweepRunner(store: store,
-                                 makeEngine: { [anyres, precision] in
-                                     try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres, precision: precision)
+                                 makeEngine: { [anyres, precision, reuse] in
+                                     try makeEngine(model: URL(fileURLWithPath: $0), visionTower: tower, anyres: anyres, precision: precision,
+                                                    reuse: reuse)
                                  },
                                  makeBenchmark: { try outputs.registry.benchmark(named: $0, dataRoot: outputs.dataRoot) })
         let options = EvalOptions(shard: shardSpec, liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),

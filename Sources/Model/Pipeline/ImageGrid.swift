@@ -112,12 +112,39 @@ extension LLaVAPipeline {
         }
         let key = SHA256Digest.hex(data: data)
         if let hit = featureMemo.lookup(key) { return hit }
-        let prepared = try clock.time(\.preprocess) { () throws -> PreparedImage in
-            do { return try prepare(try ImageDecoder.decode(data: data)) } catch let e as ImagingError { throw e.at(url.path) }
+        func decoded() throws -> RGBImage {
+            do { return try ImageDecoder.decode(data: data) } catch let e as ImagingError { throw e.at(url.path) }
         }
+        let diskKey = try featureStore.map { _ in FeatureKey(imageDigest: key, towerFingerprint: try towerFingerprint(), mode: featureMode) }
+        if let featureStore, let diskKey, let outputs = featureStore.load(diskKey) {
+            // The layout needs only the image's size (LLaVA-1.6); decoding is cheap next to the tower.
+            let layout = try clock.time(\.preprocess) { () throws -> VisualLayout in
+                if case .anyres = imageMode { return try layoutOnly(decoded()) }
+                return .single
+            }
+            if layout.viewCount == outputs.count, outputs.allSatisfy({ $0.features.rank == 2 && $0.features.shape[1] == model.vision.config.hiddenSize }) {
+                let entry = FeatureMemo.Entry(outputs: outputs, layout: layout)
+                featureMemo.insert(key, entry)
+                return entry
+            }
+        }
+        let prepared = try clock.time(\.preprocess) { try prepare(try decoded()) }
         let entry = FeatureMemo.Entry(outputs: try Stages.vision(model, views: prepared.views), layout: prepared.layout)
         featureMemo.insert(key, entry)
+        if let featureStore, let diskKey { try featureStore.store(diskKey, entry.outputs) }
         return entry
+    }
+
+    /// What the disk cache keys features by besides the image and the tower: how views are made and
+    /// which layer's features the checkpoint takes.
+    var featureMode: String {
+        let views: String
+        switch imageMode {
+        case .pad: views = "pad"
+        case .crop: views = "crop"
+        case .anyres(let grid, let stock): views = "anyres-\(grid)-\(stock ? "stock" : "fixed")"
+        }
+        return "\(views)|layer \(model.config.mmVisionSelectLayer)|\(model.config.mmVisionSelectFeature)|\(preprocessor.config)"
     }
 
     /// One setting's answers to every question about the image.

@@ -88,6 +88,32 @@ public final class LLaVAPipeline {
     public var featureMemo = FeatureMemo(maxBytes: FeatureMemo.defaultMaxBytes)
     /// Keys and values of the prompt text before the image, per distinct id list (`runGrid`).
     var promptPrefixMemo: [[Int]: KVCache] = [:]
+    /// Tower outputs kept on disk between processes and shards (`--feature-cache`), or nil.
+    public var featureStore: DiskFeatureCache?
+    private var cachedTowerFingerprint: String?
+
+    /// SHA-256 over the tower's configuration files and every byte of its weight files: two towers share
+    /// cached features only if they are the same tower (a fine-tuned copy of the same shape is not).
+    /// Read once, on first use.
+    public func towerFingerprint() throws -> String {
+        if let cachedTowerFingerprint { return cachedTowerFingerprint }
+        var hash = SHA256Stream()
+        let files = try FileManager.default.contentsOfDirectory(atPath: visionTowerDirectory.path).sorted()
+            .filter { $0.hasSuffix(".json") || $0.hasSuffix(".safetensors") || $0.hasSuffix(".bin") }
+        for name in files {
+            hash.update(Array("\(name)\n".utf8))
+            guard let handle = FileHandle(forReadingAtPath: visionTowerDirectory.appendingPathComponent(name).path) else {
+                throw ModelError("cannot read \(visionTowerDirectory.path)/\(name)")
+            }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty {
+                chunk.withUnsafeBytes { hash.update($0) }
+            }
+        }
+        let hex = SHA256Digest.hex(bytes: hash.finalize())
+        cachedTowerFingerprint = hex
+        return hex
+    }
 
     public init(modelDirectory: URL, visionTower: URL? = nil, anyresMode: AnyresMode = .fixed,
                 precision: ComputePrecision = .float32) throws {
@@ -152,6 +178,16 @@ public final class LLaVAPipeline {
                               visualTokensFed: request.imageURL == nil ? 0 : out.visualTokens,
                               inputsEmbedsLength: out.inputsEmbedsLength, timings: out.timings,
                               firstLogits: out.firstLogits)
+    }
+
+    /// How an image's tokens are fed, without making its views (for features found in the disk cache).
+    func layoutOnly(_ image: RGBImage) throws -> VisualLayout {
+        guard case .anyres(let grid, let stock) = imageMode else { return .single }
+        let canvas = grid.resolution(forWidth: image.width, height: image.height)
+        let tile = preprocessor.config.cropHeight
+        let rows = canvas.height / tile, columns = canvas.width / tile
+        return stock ? .stockGrid(rows: rows, columns: columns, imageWidth: image.width, imageHeight: image.height)
+            : .fixedGrid(rows: rows, columns: columns)
     }
 
     /// Preprocessing: the views the tower sees and how their tokens are fed.
