@@ -7,7 +7,7 @@ image + prompt without pruning, and prints input_ids, generated ids/text and the
 the highest select-layer [CLS] attention, so they can be diffed with the engine's output:
 
   python3 check.py --model ../models/llava15-synth --image IMG --prompt "What color is the star?
-  Answer the question using a single word or phrase." [--swift /tmp/parity/vispruner-after]
+  Answer the question using a single word or phrase." [--swift ../../.build/release/vispruner]
 """
 import argparse
 import json

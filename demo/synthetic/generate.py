@@ -49,6 +49,7 @@ WORDS = ["CAT", "SUN", "STOP", "BOOK", "MILK", "FISH", "TREE", "DOOR",
          "BIKE", "RAIN", "GOLD", "OPEN", "42", "17", "305", "88"]
 NUM_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
 VIEW = 336  # LLaVA-1.5 input size; object sizes are chosen in this view's pixels
+QPI = 4  # demo: questions per image for VQAv2 and GQA (few images, many questions: the demo grid stays fast)
 
 
 # --------------------------------------------------------------------------- scenes
@@ -516,7 +517,7 @@ def write_vqav2(rng, root, n_val, n_test):
         fn = "COCO_val2014_%012d.jpg" % image_id
         save_image(sc, os.path.join(d, "val2014", fn), rng, "jpg")
         seen = set()
-        for k in range(2):
+        for k in range(QPI):  # several questions per image, as VQAv2 has
             for _ in range(10):
                 r = rng.choice([q_color, q_count, q_count_all, q_exist, q_shape, q_word])(rng, sc)
                 if r and r[0] not in seen:
@@ -563,14 +564,14 @@ def write_gqa(rng, root, n_img):
     os.makedirs(os.path.join(d, "data", "questions"), exist_ok=True)
     lines, qs = [], {}
     img_ids = rng.sample(range(1, 600000), n_img)
-    qids = iter(rng.sample(range(100000, 209999999), n_img * 3))
+    qids = iter(rng.sample(range(100000, 209999999), n_img * (QPI + 1)))
     struct = {"color": "query", "shape": "query", "relation": "choose", "exist": "verify"}
     for iid in img_ids:
         sc = make_scene(rng, min_shapes=2)
         name = "n%d" % iid
         save_image(sc, os.path.join(d, "data", "images", name + ".jpg"), rng, "jpg")
         seen = set()
-        for _ in range(2):
+        for _ in range(QPI):  # several questions per image, as GQA has
             for _ in range(10):
                 f = rng.choice([q_color, q_shape, q_lr, q_ab, q_rel_yn, q_exist])
                 r = f(rng, sc)
@@ -802,9 +803,9 @@ def write_demo(args):
     mk = lambda k: random.Random("%d/%s" % (args.seed, k))
     root = args.out
     counts = {
-        "vqav2 (val, test-dev)": write_vqav2(mk("vqav2"), root, args.n // 2, 15),
-        "gqa": write_gqa(mk("gqa"), root, args.n // 2),
-        "pope": write_pope(mk("pope"), root, max(4, args.n // 12)),
+        "vqav2 (val, test-dev)": write_vqav2(mk("vqav2"), root, args.n // QPI, 15),
+        "gqa": write_gqa(mk("gqa"), root, args.n // QPI),
+        "pope": write_pope(mk("pope"), root, max(4, -(-args.n // 18))),
         "mme": write_mme(mk("mme"), root, max(2, args.n // 10)),
         "scienceqa (CQM-I)": write_scienceqa(mk("sqa"), root, args.n, 8),
         "textvqa": write_textvqa(mk("textvqa"), root, args.n),
@@ -818,7 +819,7 @@ def main():
     ap.add_argument("--split", choices=["demo", "train"], required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--n", type=int, default=150, help="demo: target questions per benchmark (about)")
+    ap.add_argument("--n", type=int, default=210, help="demo: target questions per benchmark (about)")
     ap.add_argument("--images", type=int, default=6000, help="train: number of images")
     ap.add_argument("--turns", type=int, default=6, help="train: question turns per image")
     args = ap.parse_args()

@@ -51,8 +51,8 @@ WORDS = ["CAT", "SUN", "STOP", "BOOK", "MILK", "FISH", "TREE", "DOOR",
 
 # ----------------------------------------------------------------------------- sizes
 # 32000 x hidden embeddings + lm_head dominate the file size; 128 keeps everything ~19 MB fp16.
-VIS = dict(hidden=96, inter=384, heads=4, layers=3)   # layer 3 exists (real layout) but LLaVA never uses it
-LLM = dict(hidden=128, inter=256, heads=4, layers=2)
+VIS = dict(hidden=96, inter=384, heads=4, layers=4)   # the last layer exists (real layout) but LLaVA never uses it
+LLM = dict(hidden=128, inter=256, heads=4, layers=3)
 
 
 # ----------------------------------------------------------------------------- preprocessing
@@ -155,13 +155,23 @@ class CLIPLayer(nn.Module):
         return x + self.mlp(self.layer_norm2(x)), cls
 
 
+def sincos_2d(d, grid=24):
+    q = d // 4
+    om = 1.0 / 100.0 ** (torch.arange(q).float() / q)
+    ys, xs = torch.meshgrid(torch.arange(grid).float(), torch.arange(grid).float(), indexing="ij")
+    fx, fy = xs.reshape(-1, 1) * om, ys.reshape(-1, 1) * om
+    pe = torch.cat([fx.sin(), fx.cos(), fy.sin(), fy.cos()], 1) * 0.5
+    return torch.cat([torch.zeros(1, d), pe], 0)
+
+
 class CLIPEmbeddings(nn.Module):
     def __init__(self, d):
         super().__init__()
         self.class_embedding = nn.Parameter(torch.randn(d) * 0.02)
         self.patch_embedding = nn.Conv2d(3, d, 14, 14, bias=False)
         self.position_embedding = nn.Embedding(577, d)
-        nn.init.normal_(self.position_embedding.weight, std=0.02)
+        with torch.no_grad():  # 2D sin-cos start for the (still learned) table: locality from step 0
+            self.position_embedding.weight.copy_(sincos_2d(d))
 
     def forward(self, px):
         p = self.patch_embedding(px).flatten(2).transpose(1, 2)
@@ -302,6 +312,8 @@ def tower_targets(labels, names):
     pc = torch.full((B, 576), -100, dtype=torch.long)   # colour: 0..5, 6 = none
     ps = torch.zeros((B, 576), dtype=torch.long)        # shape: 0..4, 5 = word sign, 6 = background
     pw = torch.full((B, 576), -100, dtype=torch.long)   # word id on sign patches
+    pn = torch.full((B, 576), -100, dtype=torch.long)   # on a shape's patches: how many shapes of its kind (1..5)
+    pt = torch.full((B, 576), -100, dtype=torch.long)   # on a shape's patches: how many shapes in all (1..5)
     multi = torch.zeros((B, 30 + 16))                    # colour x shape present, word present
     counts = torch.zeros((B, 5), dtype=torch.long)      # per-shape count 0..5
     for b, n in enumerate(names):
@@ -314,6 +326,7 @@ def tower_targets(labels, names):
                 counts[b, SHAPES.index(o["shape"])] += 1
                 if not lab["gray"]:
                     multi[b, COLORS.index(o["color"]) * 5 + SHAPES.index(o["shape"])] = 1
+        total = int(counts[b].sum())
         for i, j in enumerate(lab["patches"]):
             if j < 0:
                 ps[b, i], pc[b, i] = 6, 6
@@ -324,18 +337,54 @@ def tower_targets(labels, names):
                 pc[b, i] = COLORS.index(o["color"])
             if o["kind"] == "word":
                 pw[b, i] = WORDS.index(o["word"])
+            else:
+                pn[b, i] = min(5, int(counts[b, SHAPES.index(o["shape"])])) - 1
+                pt[b, i] = min(5, total) - 1
     mask = torch.ones(B, 46)
     for b, n in enumerate(names):
         if labels[n]["gray"]:
             mask[b, :30] = 0  # colours unknowable in a gray picture
-    return pc, ps, pw, multi, mask, counts.clamp(max=5)
+    return pc, ps, pw, pn, pt, multi, mask, counts.clamp(max=5)
 
 
-def train_tower(tower, pix, names, labels, args, log):
+def tower_heads():
     d = VIS["hidden"]
-    heads = nn.ModuleDict({
+    return nn.ModuleDict({
         "cls_ln": nn.LayerNorm(d), "cls_multi": nn.Linear(d, 46), "cls_count": nn.Linear(d, 5 * 6),
-        "p_ln": nn.LayerNorm(d), "p_col": nn.Linear(d, 7), "p_shape": nn.Linear(d, 7), "p_word": nn.Linear(d, 16)})
+        "p_ln": nn.LayerNorm(d), "p_col": nn.Linear(d, 7), "p_shape": nn.Linear(d, 7), "p_word": nn.Linear(d, 16),
+        "p_n": nn.Linear(d, 5), "p_tot": nn.Linear(d, 5)})
+
+
+def tower_losses(tower, heads, px, tg):
+    pc, ps, pw, pn, pt, multi, mmask, counts = tg
+    B = px.shape[0]
+    x, _ = tower.select(px)
+    c = heads["cls_ln"](x[:, 0])
+    p = heads["p_ln"](x[:, 1:])
+    ce = lambda lg, y: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), y.reshape(-1), ignore_index=-100) \
+        if (y >= 0).any() else torch.zeros(())
+    L = {"multi": (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
+         "cnt": F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1)),
+         # object and background patches weigh the same (background is ~90% of the patches)
+         "col": ce(heads["p_col"](p), pc.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_col"](p), pc.masked_fill(ps < 6, -100)),
+         "shape": ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_shape"](p), ps.masked_fill(ps < 6, -100)),
+         "word": ce(heads["p_word"](p), pw),
+         "pn": ce(heads["p_n"](p), pn), "ptot": ce(heads["p_tot"](p), pt)}
+    # accuracies on object patches only (background dominates the plain losses)
+    with torch.no_grad():
+        obj = ps < 6
+        acc = {"shape@obj": (heads["p_shape"](p).argmax(-1) == ps)[obj].float().mean().item(),
+               "col@obj": (heads["p_col"](p).argmax(-1) == pc)[obj & (pc >= 0)].float().mean().item(),
+               "word@sign": (heads["p_word"](p).argmax(-1) == pw)[pw >= 0].float().mean().item() if (pw >= 0).any() else 0,
+               "n@obj": (heads["p_n"](p).argmax(-1) == pn)[pn >= 0].float().mean().item()}
+    return L, acc
+
+
+TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5}
+
+
+def train_tower(tower, pix, names, labels, args, log, val=None):
+    heads = tower_heads()
     params = [p for n, p in tower.named_parameters() if "layers.%d." % (VIS["layers"] - 1) not in n
               and "post_layernorm" not in n] + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=args.tower_lr, weight_decay=0.01)
@@ -347,26 +396,22 @@ def train_tower(tower, pix, names, labels, args, log):
         for pg in opt.param_groups:
             pg["lr"] = lr
         idx = torch.randint(0, len(names), (B,), generator=g).tolist()
-        px = normalise(pix[idx])
-        pc, ps, pw, multi, mmask, counts = tower_targets(labels, [names[i] for i in idx])
-        x, _ = tower.select(px)
-        c = heads["cls_ln"](x[:, 0])
-        p = heads["p_ln"](x[:, 1:])
-        l_multi = (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean()
-        l_cnt = F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1))
-        l_col = F.cross_entropy(heads["p_col"](p).reshape(-1, 7), pc.view(-1), ignore_index=-100)
-        l_shp = F.cross_entropy(heads["p_shape"](p).reshape(-1, 7), ps.view(-1))
-        l_wrd = F.cross_entropy(heads["p_word"](p).reshape(-1, 16), pw.view(-1), ignore_index=-100) \
-            if (pw >= 0).any() else torch.zeros(())
-        loss = 4 * l_multi + l_cnt + l_col + l_shp + l_wrd
+        L, acc = tower_losses(tower, heads, normalise(pix[idx]), tower_targets(labels, [names[i] for i in idx]))
+        loss = sum(TOWER_W[k] * v for k, v in L.items())
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 25 == 0 or step == steps - 1:
-            log("tower %4d/%d loss %.3f (multi %.3f cnt %.3f col %.3f shape %.3f word %.3f) %.0fs" % (
-                step, steps, loss.item(), l_multi.item(), l_cnt.item(), l_col.item(), l_shp.item(), l_wrd.item(),
-                time.time() - t0))
+            log("tower %4d/%d loss %.3f (%s) [%s] %.0fs" % (
+                step, steps, loss.item(), " ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
+                " ".join("%s %.2f" % kv for kv in acc.items()), time.time() - t0))
+    if val is not None:  # held-out tower accuracies (first 64 validation images)
+        v_pix, v_names, v_labels = val
+        with torch.no_grad():
+            L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]))
+        log("tower val: %s [%s]" % (" ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
+                                    " ".join("%s %.2f" % kv for kv in acc.items())))
 
 
 @torch.no_grad()
@@ -399,37 +444,109 @@ def build_sample(tok, item):
     return pre, post, targets
 
 
-def choose_visual(rng, att, train_prune):
-    """Indices of the visual tokens to feed (sorted, as the pruning methods keep them)."""
-    if not train_prune or rng.random() < 0.5:
+def vispruner_keep(feat, att, T, ratio=0.5):
+    """VisPruner's selection (as Sources/Pruning/VisPrunerSelector.swift): the floor(T*ratio) patches with the
+    highest [CLS] attention, then iterative de-duplication of the rest (alternate halves A/B, drop the <= 8 A
+    tokens most similar to some B token) until the budget is filled. Returns sorted patch indices."""
+    order = np.argsort(-att.float().numpy(), kind="stable")
+    k = min(576, int(T * ratio))
+    imp, res = order[:k], order[k:]
+    target = T - k
+    if target <= 0:
+        return torch.from_numpy(np.sort(imp))
+    f = F.normalize(feat.float(), dim=-1).numpy()
+    G = f @ f.T  # similarities never change between rounds: one Gram matrix
+    while len(res) > target:
+        remove = min(8, len(res) - target)
+        a, b = res[0::2], res[1::2]
+        sc = G[np.ix_(a, b)].max(1)
+        ranked = np.argsort(-sc, kind="stable")
+        res = np.concatenate([a[ranked[min(remove, len(a)):]], b])
+    return torch.from_numpy(np.sort(np.concatenate([imp, res])))
+
+
+KIND_PATTERNS = [("sqa", r"option's letter"), ("textvqa", r"Reference OCR"), ("ocr", r"written|sign say|word in the image"),
+                 ("count", r"[Hh]ow many|Are there (one|two|three|four|five)|only one"),
+                 ("relation", r"left|right|above|below"), ("color", r"What color|Is the \w+ (red|green|blue|yellow|purple|orange)\?"),
+                 ("shape", r"shape"), ("exist", r"Is there")]
+
+
+def question_kind(q):
+    """Question type of a training / validation turn, for the per-type accuracies."""
+    import re
+    for k, pat in KIND_PATTERNS:
+        if re.search(pat, q):
+            return k
+    return "other"
+
+
+def choose_visual(rng, att, mode, objp=None, feat=None):
+    """Indices of the visual tokens to feed (sorted, as the pruning methods keep them), or None for all 576.
+    'objects': every object patch (up to T) plus random background -- a cheap sequence that still holds
+    the whole answer, so most steps cost a fraction of a full one; 'prune': what pruning methods keep."""
+    if mode == "full":
         return None
-    T = rng.choice([16, 32, 64, 64, 128, 192, 288])
+    if mode.startswith("vispruner"):
+        return vispruner_keep(feat, att, int(mode[9:]))
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    if mode == "objects":
+        T = rng.choice([48, 64, 96, 128, 160])
+        obj = torch.tensor(objp, dtype=torch.long)
+        obj = obj[torch.randperm(len(obj), generator=g)][:T]
+        isobj = torch.zeros(576, dtype=torch.bool)
+        isobj[obj] = True
+        rest = torch.nonzero(~isobj).view(-1)
+        idx = torch.cat([obj, rest[torch.randperm(len(rest), generator=g)][:T - len(obj)]])
+        return torch.sort(idx).values
+    T = rng.choice([16, 32, 64, 128])
     how = rng.random()
     if how < 0.4:   # FasterVLM-like: top [CLS] attention
         idx = torch.topk(att, T).indices
     elif how < 0.7:  # random
-        idx = torch.randperm(576, generator=torch.Generator().manual_seed(rng.randrange(1 << 30)))[:T]
+        idx = torch.randperm(576, generator=g)[:T]
     else:            # VisPruner-like mix: important half + spread-out rest
         top = torch.topk(att, T // 2).indices
-        taken = set(top.tolist())
-        rest = torch.tensor([i for i in range(576) if i not in taken])
-        sel = rest[torch.randperm(len(rest), generator=torch.Generator().manual_seed(rng.randrange(1 << 30)))[:T - T // 2]]
-        idx = torch.cat([top, sel])
+        taken = torch.zeros(576, dtype=torch.bool)
+        taken[top] = True
+        rest = torch.nonzero(~taken).view(-1)
+        idx = torch.cat([top, rest[torch.randperm(len(rest), generator=g)][:T - T // 2]])
     return torch.sort(idx).values
 
 
-def batch_forward(model, batch, feats, atts, rng, train_prune, per_answer=False):
+def aux_targets(tok, labels, names):
+    """Per visual token, the answer word of its colour / shape / sign word (index into AUX groups, -100 = none).
+    Used by the auxiliary loss: the LLM's last hidden state at a visual token predicts, through lm_head
+    restricted to each group's answer tokens, the words an answer about that patch would use."""
+    groups = [[tok.answer_ids(c)[0] for c in COLORS], [tok.answer_ids(x)[0] for x in SHAPES],
+              [tok.answer_ids(w.lower())[0] for w in WORDS]]
+    out = []
+    for n in names:
+        pc, ps, pw, *_ = tower_targets(labels, [n])
+        t = torch.full((3, 576), -100, dtype=torch.long)
+        t[0] = torch.where((pc[0] >= 0) & (pc[0] < 6), pc[0], -100)
+        t[1] = torch.where(ps[0] < 5, ps[0], -100)
+        t[2] = pw[0]
+        out.append(t)
+    return groups, out
+
+
+def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=None, aux=None):
     """Splice projected visual tokens where <image> was, pad right, return loss and answer-level accuracy."""
     emb = model.model.embed_tokens
     seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
+    aux_pos, aux_t = [], []
     for b, (img_i, (pre, post, tmask)) in enumerate(batch):
         v = feats[img_i].float()
-        sel = choose_visual(rng, atts[img_i], train_prune)
+        sel = choose_visual(rng, atts[img_i], mode, objps[img_i] if objps is not None else None, feats[img_i])
         if sel is not None:
             v = v[sel]
         vis = model.model.mm_projector(v)
         x = torch.cat([emb(torch.tensor(pre)), vis, emb(torch.tensor(post))])
         off = len(pre) + vis.shape[0]
+        if aux is not None:
+            t = aux[1][img_i] if sel is None else aux[1][img_i][:, sel]
+            aux_pos += [(b, len(pre) + j) for j in range(vis.shape[0])]
+            aux_t.append(t)
         turn = 0
         for i, (t, tid) in enumerate(zip(tmask, post)):
             if t:
@@ -447,6 +564,14 @@ def batch_forward(model, batch, feats, atts, rng, train_prune, per_answer=False)
     logits = model.lm_head(H[bi, pi])  # lm_head only where there is a target
     y = torch.tensor(tgt_ids)
     loss = F.cross_entropy(logits, y)
+    if aux is not None:
+        ai = torch.tensor([p[0] for p in aux_pos])
+        aj = torch.tensor([p[1] for p in aux_pos])
+        ha = H[ai, aj]
+        at = torch.cat(aux_t, 1)
+        for g, ids in enumerate(aux[0]):
+            if (at[g] >= 0).any():
+                loss = loss + aux[2] * F.cross_entropy(ha @ model.lm_head.weight[ids].T, at[g], ignore_index=-100)
     ok = (logits.argmax(-1) == y).tolist()
     per = {}
     for k, o in zip(turn_of, ok):  # an answer is right only if every token (and </s>) is
@@ -456,7 +581,7 @@ def batch_forward(model, batch, feats, atts, rng, train_prune, per_answer=False)
     return loss, sum(per.values()), len(per)
 
 
-def train_llm(model, samples, feats, atts, val, args, log):
+def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None, aux=None):
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     rng = random.Random(args.seed + 2)
@@ -468,7 +593,9 @@ def train_llm(model, samples, feats, atts, val, args, log):
         for pg in opt.param_groups:
             pg["lr"] = lr
         batch = [samples[rng.randrange(len(samples))] for _ in range(B)]
-        loss, c, n = batch_forward(model, batch, feats, atts, rng, train_prune=True)
+        r = rng.random()  # one kind of visual input per batch, so little padding is wasted
+        mode = "full" if r < args.full_frac else ("objects" if r < 0.75 else "prune")
+        loss, c, n = batch_forward(model, batch, feats, atts, rng, mode, objps=objps, aux=aux)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -480,29 +607,34 @@ def train_llm(model, samples, feats, atts, val, args, log):
             run_c = run_n = 0
         if val and (step + 1) % args.val_every == 0 and step + 1 < steps:
             model.eval()
-            evaluate(model, val, log, "val@%d" % (step + 1))
+            evaluate(model, val, log, "val@%d" % (step + 1), kinds=val_kinds)
             model.train()
-        if time.time() - t0 > args.max_minutes * 60:
-            log("time cap of %g min reached at step %d: stopping early (run is then not step-reproducible)"
-                % (args.max_minutes, step + 1))
-            break
 
 
 @torch.no_grad()
-def evaluate(model, val, log, tag, prune=False):
+def evaluate(model, val, log, tag, mode="full", kinds=None):
+    """Teacher-forced exact-answer accuracy: first turn (= the benchmark prompt) and all turns, and, with
+    kinds (question type per turn of each sample), all-turn accuracy per question type."""
     samples, feats, atts = val
     rng = random.Random(123)
     c1 = n1 = ca = na = 0
+    per_kind = {}
     for i in range(0, len(samples), 16):
         b = samples[i:i + 16]
         # one pass gives both numbers: with a causal mask the first answer sees exactly the
         # benchmark prompt, so its correctness is the single-turn (benchmark) accuracy
-        _, per = batch_forward(model, b, feats, atts, rng, train_prune=False, per_answer=True)
+        _, per = batch_forward(model, b, feats, atts, rng, mode, per_answer=True)
         for (bb, turn), ok in per.items():
             ca, na = ca + ok, na + 1
             if turn == 0:
                 c1, n1 = c1 + ok, n1 + 1
-    log("%s: first-turn exact answer %.2f%% (%d), all turns %.2f%% (%d)" % (tag, 100 * c1 / n1, n1, 100 * ca / na, na))
+            if kinds is not None:
+                k = kinds[i + bb][turn]
+                c, n = per_kind.get(k, (0, 0))
+                per_kind[k] = (c + ok, n + 1)
+    pk = " ".join("%s %.1f%% (%d)" % (k, 100 * c / n, n) for k, (c, n) in sorted(per_kind.items()))
+    log("%s [%s]: first-turn exact answer %.2f%% (%d), all turns %.2f%% (%d) %s" % (
+        tag, mode, 100 * c1 / n1, n1, 100 * ca / na, na, pk))
     return 100 * c1 / n1, 100 * ca / na
 
 
@@ -569,7 +701,11 @@ def main():
     ap.add_argument("--limit", type=int, default=3000, help="use only the first N training images")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-limit", type=int, default=150)
-    ap.add_argument("--max-minutes", type=float, default=1e9, help="safety cap on the LLM stage")
+    ap.add_argument("--aux-weight", type=float, default=0.3,
+                    help="weight of the auxiliary loss: visual tokens predict their colour / shape / word answer token")
+    ap.add_argument("--full-frac", type=float, default=0.2, help="share of LLM batches that see all 576 tokens")
+    ap.add_argument("--tower-ckpt", default=None,
+                    help="pilots only: load the stage-1 tower state from this file if it exists, else save it there")
     ap.add_argument("--init-from", default=None,
                     help="start from a saved llava15-synth checkpoint (its tower is kept frozen, the tower stage "
                          "is skipped): used to continue the LLM stage with a fresh, decaying learning rate")
@@ -593,7 +729,7 @@ def main():
     log("args %s | torch %s numpy %s sentencepiece %s" % (vars(args), torch.__version__, np.__version__, spm.__version__))
     tok = Tok(os.path.join(FIXTURE_LLAVA, "tokenizer.model"))
     items, labels, pix = load_split(args.train, tok, args.limit)
-    v_items, _, v_pix = load_split(args.val, tok, args.val_limit)
+    v_items, v_labels, v_pix = load_split(args.val, tok, args.val_limit)
     log("loaded %d train / %d val images" % (len(items), len(v_items)))
 
     if args.init_from:
@@ -606,7 +742,14 @@ def main():
             if isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, std=0.02)
                 nn.init.zeros_(m.bias)
-        train_tower(tower, pix, [it["image"] for it in items], labels, args, log)
+        if args.tower_ckpt and os.path.exists(args.tower_ckpt):
+            tower.load_state_dict(torch.load(args.tower_ckpt))
+            log("tower loaded from %s" % args.tower_ckpt)
+        else:
+            train_tower(tower, pix, [it["image"] for it in items], labels, args, log,
+                        val=(v_pix, [it["image"] for it in v_items], v_labels))
+            if args.tower_ckpt:
+                torch.save(tower.state_dict(), args.tower_ckpt)
     tower.eval()
     for p in tower.parameters():
         p.requires_grad_(False)
@@ -618,11 +761,21 @@ def main():
     if init_model is not None:
         model.load_state_dict(init_model.state_dict())
     samples = [(i, build_sample(tok, it)) for i, it in enumerate(items)]
+    objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
-    train_llm(model, samples, feats, atts, (v_samples, v_feats, v_atts), args, log)
+    kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
+    v_kinds, t_kinds = kinds(v_items), kinds(items[:args.val_limit])
+    aux = None
+    if args.aux_weight > 0:
+        groups, tg = aux_targets(tok, labels, [it["image"] for it in items])
+        aux = (groups, tg, args.aux_weight)
+    train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux)
     model.eval()
-    tr = evaluate(model, (samples[:args.val_limit], feats, atts), log, "final train (first %d images)" % args.val_limit)
-    va = evaluate(model, (v_samples, v_feats, v_atts), log, "final val")
+    tr = evaluate(model, (samples[:args.val_limit], feats, atts), log, "final train (first %d images)" % args.val_limit,
+                  kinds=t_kinds)
+    va = evaluate(model, (v_samples, v_feats, v_atts), log, "final val", kinds=v_kinds)
+    for T in (128, 64, 32, 16):  # VisPruner emulation (ratio 0.5) on the validation images
+        evaluate(model, (v_samples, v_feats, v_atts), log, "final val", mode="vispruner%d" % T, kinds=v_kinds)
     save_checkpoints(tower, model, args.out_model, args.out_tower)
     log("saved %s and %s; total %.1f min; train %.2f/%.2f val %.2f/%.2f (first-turn / all turns)" % (
         args.out_model, args.out_tower, (time.time() - t_start) / 60, tr[0], tr[1], va[0], va[1]))
