@@ -13,13 +13,16 @@ enum HeadParallelAttention {
     static func perHead(heads: Int, scoresPerPart: Int, scores: Buffer, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
         let parts = min(parts, heads)
         precondition(scores.count >= parts * scoresPerPart, "attention score buffer too small")
+        // Single-threaded OpenBLAS also when the heads run on one core: multi-threaded sgemm gave the
+        // tower's attention different roundings than single-threaded (seen at 577×577 × 64), and an
+        // answer must not depend on VISPRUNER_KERNEL_THREADS.
+        let blasThreads = BLASThreads.count
+        BLASThreads.set(1)
+        defer { BLASThreads.set(blasThreads) }
         if parts <= 1 {
             for head in 0..<heads { body(head, scores.pointer) }
             return
         }
-        let blasThreads = BLASThreads.count
-        BLASThreads.set(1)
-        defer { BLASThreads.set(blasThreads) }
         Kernels.parallelFor(parts: parts) { part, count in
             let block = scores.pointer + part * scoresPerPart
             var head = part

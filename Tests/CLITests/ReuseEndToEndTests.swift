@@ -29,11 +29,11 @@ final class ReuseEndToEndTests: XCTestCase {
         return out
     }
 
-    private func sweep(_ db: URL, _ extra: [String]) throws {
+    private func sweep(_ db: URL, _ extra: [String], environment: [String: String] = [:]) throws {
         let args = ["sweep", "--model", try Fixtures.require("fixtures/llava15-tiny").path, "--dataset", "pope", "--dataset", "mme",
                     "--method", "vispruner", "--tokens", "32", "--tokens", "8", "--data-root", try Fixtures.require("datasets-samples").path,
                     "--db", db.path, "--max-new-tokens", "5", "--no-score", "--quiet"] + extra
-        let r = try CLIRunner.run(args)
+        let r = try CLIRunner.run(args, environment: environment)
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
@@ -50,6 +50,13 @@ final class ReuseEndToEndTests: XCTestCase {
         let single = work.appendingPathComponent("batch1.sqlite")
         try sweep(single, ["--decode-batch", "1"])
         XCTAssertEqual(try answers(single), reference)
+
+        // The thread count is not part of an answer either (kernels split columns, rows or heads, never a sum).
+        for threads in ["1", "2"] {
+            let db = work.appendingPathComponent("threads\(threads).sqlite")
+            try sweep(db, [], environment: ["VISPRUNER_KERNEL_THREADS": threads])
+            XCTAssertEqual(try answers(db), reference, "\(threads) thread(s)")
+        }
 
         let cache = work.appendingPathComponent("features")
         let cold = work.appendingPathComponent("cold.sqlite"), warm = work.appendingPathComponent("warm.sqlite")
@@ -68,6 +75,25 @@ final class ReuseEndToEndTests: XCTestCase {
         let damaged = work.appendingPathComponent("damaged.sqlite")
         try sweep(damaged, ["--feature-cache", cache.path])
         XCTAssertEqual(try answers(damaged), reference)
+    }
+
+    /// LLaVA-1.6 (five views per image) with one and two threads, selections and tokens alike.
+    func testThreadCountNeverChangesALLaVA16Answer() throws {
+        let model = try Fixtures.require("fixtures/llava16-tiny").path
+        for image in ["scene-640x480.jpg", "tall-37x501.png"] {
+            let path = try Fixtures.require("fixtures/llava15/images/" + image).path
+            for extra in [["--tokens", "32"], ["--tokens", "16", "--method", "divprune"], [String]()] {
+                let args = ["generate", "--json", "--model", model, "--image", path, "--prompt", "What is it?", "--max-new-tokens", "6"] + extra
+                let one = try CLIRunner.run(args, environment: ["VISPRUNER_KERNEL_THREADS": "1"])
+                let two = try CLIRunner.run(args, environment: ["VISPRUNER_KERNEL_THREADS": "2"])
+                XCTAssertEqual(one.status, 0, one.stderr)
+                func strip(_ text: String) throws -> NSDictionary {
+                    let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                    return o.filter { $0.key != "timings_ms" } as NSDictionary
+                }
+                XCTAssertEqual(try strip(one.stdout), try strip(two.stdout), "\(image) \(extra)")
+            }
+        }
     }
 
     func testBadReuseOptionsAreRefusedBeforeAnyWork() throws {
