@@ -15,9 +15,10 @@ import Records
 // only place both sides meet). `Tools/reuse_table.py` turns results.jsonl into the README table.
 
 let benchmarks: @Sendable () -> Void = {
-    // One iteration, no warm-up: a no-reuse set takes minutes, and a warm-up would leave the
-    // measured reuse run with a hot feature memo.
-    Benchmark.defaultConfiguration.maxDuration = .seconds(1)
+    // One iteration by default, no warm-up: a no-reuse set takes minutes, and a warm-up would leave
+    // the measured reuse run with a hot feature memo. The duration bound would otherwise stop
+    // REUSE_ITERATIONS > 1 after the first iteration.
+    Benchmark.defaultConfiguration.maxDuration = .seconds(3600)
     Benchmark.defaultConfiguration.maxIterations = ReuseSets.iterations
     Benchmark.defaultConfiguration.warmupIterations = 0
     let metrics: [BenchmarkMetric] = [.wallClock, .peakMemoryResident]
