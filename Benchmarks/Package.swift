@@ -10,6 +10,7 @@ let benchmarkNames = [
     "PruningBenchmarks",
     "EngineBenchmarks",
     "GenerateBenchmarks",
+    "ReuseBenchmarks",
 ]
 
 let package = Package(
