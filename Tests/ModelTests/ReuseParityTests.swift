@@ -13,8 +13,8 @@ final class ReuseParityTests: XCTestCase {
         a.shape == b.shape && zip(a.data, b.data).allSatisfy { $0.bitPattern == $1.bitPattern }
     }
 
-    /// Every fixture image with its recorded questions, under its recorded VisPruner settings plus the
-    /// unpruned model and two other methods.
+    /// Every fixture case: each image with its recorded questions under all its recorded VisPruner settings,
+    /// plus the unpruned model and two other methods.
     private func checkGrid(family: String, model: String, batches: [Int]) throws {
         let cases = try Fixtures.jsonLines("fixtures/\(family)/cases.jsonl")
         let pipeline = try LLaVAPipeline(modelDirectory: try Fixtures.require("fixtures/\(model)"))
@@ -27,12 +27,12 @@ final class ReuseParityTests: XCTestCase {
                                          ratio: (c["ratio"] as! NSNumber).doubleValue)
             if questions[image] == nil {
                 images.append(image)
-                settings[image] = [RunSettings(pruning: .unpruned, maxNewTokens: 6),
-                                   RunSettings(pruning: .pruned(.fastervlm, tokens: 16, ratio: 0), maxNewTokens: 6),
-                                   RunSettings(pruning: .pruned(.random, tokens: 8, ratio: 0), seed: 3, maxNewTokens: 6)]
+                settings[image] = [RunSettings(pruning: .unpruned, maxNewTokens: 4),
+                                   RunSettings(pruning: .pruned(.fastervlm, tokens: 16, ratio: 0), maxNewTokens: 4),
+                                   RunSettings(pruning: .pruned(.random, tokens: 8, ratio: 0), seed: 3, maxNewTokens: 4)]
             }
             if !questions[image, default: []].contains(q) { questions[image, default: []].append(q) }
-            let s = RunSettings(pruning: pruning, maxNewTokens: 6)
+            let s = RunSettings(pruning: pruning, maxNewTokens: 4)
             if !settings[image]!.contains(s) { settings[image]!.append(s) }
         }
         var compared = 0
@@ -40,7 +40,7 @@ final class ReuseParityTests: XCTestCase {
             let url = try Fixtures.require("fixtures/\(family)/" + image)
             // A question asked twice in one grid must get the same answer both times.
             let qs = questions[image]! + [questions[image]![0]]
-            let ss = Array(settings[image]!.prefix(6))
+            let ss = settings[image]!  // every recorded case of the image, plus the three above
             let batch = batches[n % batches.count]
             let grid = pipeline.runGrid(ImageGridRequest(imageURL: url, questions: qs, settings: ss, batch: batch))
             XCTAssertEqual(grid.count, ss.count)

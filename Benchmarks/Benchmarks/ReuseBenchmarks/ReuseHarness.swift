@@ -5,6 +5,7 @@ import Imaging
 import Model
 import RandomCheckpoints
 import Records
+import Tensor
 
 /// One pipeline over a random real-width 7B checkpoint, the sets' images, and the files the
 /// benchmarks leave behind (totals, stage sums, generated ids, id comparisons).
@@ -67,6 +68,14 @@ final class ReuseHarness {
 
     // MARK: the two paths
 
+    /// FNV-1a over the bit patterns of the next-token logits: with the generated ids it makes the
+    /// reuse/no-reuse comparison a bit-for-bit one on the real-shape model, not only a token one.
+    func logitBits(_ logits: Tensor) -> Int {
+        var h: UInt64 = 0xcbf29ce484222325
+        for v in logits.data { h = (h ^ UInt64(v.bitPattern)) &* 0x100000001b3 }
+        return Int(truncatingIfNeeded: h >> 1)
+    }
+
     /// `--no-reuse`: `run` for every image × setting × question.
     func plain(set: String, items: [(image: URL, questions: [String])], settings: [RunSettings]) throws {
         var record = SetRecord(set: set, mode: "noreuse", variant: "all", layers: layers, items: items, settings: settings)
@@ -78,7 +87,7 @@ final class ReuseHarness {
                     let s0 = DispatchTime.now()
                     let r = try pipeline.run(PipelineRequest(imageURL: image, question: question, settings: setting))
                     record.add(ReuseSets.label(setting), r.timings, wall: milliseconds(since: s0), tokens: r.generatedIDs.count)
-                    ids[key(image, setting, q)] = r.generatedIDs
+                    ids[key(image, setting, q)] = r.generatedIDs + [logitBits(r.firstLogits)]
                 }
             }
         }
@@ -97,7 +106,7 @@ final class ReuseHarness {
                 for (q, result) in results[s].enumerated() {
                     let r = try result.get()
                     record.add(ReuseSets.label(setting), r.timings, wall: nil, tokens: r.generatedIDs.count)
-                    ids[key(image, setting, q)] = r.generatedIDs
+                    ids[key(image, setting, q)] = r.generatedIDs + [logitBits(r.firstLogits)]
                 }
             }
         }
