@@ -170,6 +170,7 @@ extension LLaVAPipeline {
             // (a second image marker, a prompt past tokenizer_model_max_length) takes the plain path.
             var groups: [[Int]: [Int]] = [:]
             var groupOrder: [[Int]] = []
+            var suffixes: [Int: [Int]] = [:]
             for (q, qids) in ids.enumerated() {
                 guard let split = PromptParts.split(qids), !split.suffix.isEmpty,
                       model.config.tokenizerModelMaxLength.map({ split.prefix.count + visual.shape[0] + split.suffix.count <= $0 }) ?? true
@@ -179,6 +180,7 @@ extension LLaVAPipeline {
                 }
                 if groups[split.prefix] == nil { groupOrder.append(split.prefix) }
                 groups[split.prefix, default: []].append(q)
+                suffixes[q] = split.suffix
             }
             let perSetting = clock.timings
             for prefixIDs in groupOrder {
@@ -196,7 +198,7 @@ extension LLaVAPipeline {
                 while start < members.count {
                     let chunk = Array(members[start ..< min(members.count, start + batch)])
                     start += chunk.count
-                    let answered = try answerBatch(chunk.map { PromptParts.split(ids[$0])!.suffix }, prefix: prefix,
+                    let answered = try answerBatch(chunk.map { suffixes[$0]! }, prefix: prefix,
                                                    maxNewTokens: maxNew)
                     for (i, q) in chunk.enumerated() {
                         var t = shared
@@ -210,7 +212,7 @@ extension LLaVAPipeline {
                         results[q] = .success(PipelineResult(
                             prompt: prompts[q].prompt, inputIDs: ids[q], generatedIDs: tokens, text: tokenizer.decodeAnswer(tokens),
                             selections: selections, visualTokensFed: visual.shape[0],
-                            inputsEmbedsLength: prefixIDs.count + visual.shape[0] + PromptParts.split(ids[q])!.suffix.count,
+                            inputsEmbedsLength: prefixIDs.count + visual.shape[0] + suffixes[q]!.count,
                             timings: t, firstLogits: answered.firstLogits[i]))
                     }
                 }
