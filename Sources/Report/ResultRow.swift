@@ -14,9 +14,11 @@ public struct ResultRow: Equatable, Sendable {
     public var metrics: [String: Double]
     /// The run answered part of the benchmark only (`--limit`): shown marked, never as the benchmark's score.
     public var subset: Bool
+    /// How many items the score is over (nil: not known), shown beside it so a reader can judge a difference.
+    public var items: Int?
 
     public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double,
-                metrics: [String: Double]? = nil, subset: Bool = false) {
+                metrics: [String: Double]? = nil, subset: Bool = false, items: Int? = nil) {
         self.model = model
         self.dataset = dataset
         self.method = method
@@ -25,6 +27,7 @@ public struct ResultRow: Equatable, Sendable {
         self.value = value
         self.metrics = metrics ?? ["headline": value]
         self.subset = subset
+        self.items = items
     }
 
     public var isUnpruned: Bool { tokens == nil }

@@ -15,6 +15,8 @@ public struct ScoreTable: Equatable, Sendable {
         public var relative: Double?
         /// Benchmarks whose run for this row is a subset (`--limit`).
         public var subsets: Set<String>
+        /// Items each benchmark's score is over, by benchmark (absent: not known).
+        public var items: [String: Int] = [:]
     }
 
     /// Benchmarks present, in column order.
@@ -63,7 +65,8 @@ public struct ScoreTable: Equatable, Sendable {
                 if !pairs.isEmpty { rel = 100 * pairs.reduce(0, +) / Double(pairs.count) }
             }
             return Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel,
-                       subsets: Set(runs.values.filter(\.subset).map(\.dataset)))
+                       subsets: Set(runs.values.filter(\.subset).map(\.dataset)),
+                       items: runs.compactMapValues(\.items))
         }
     }
 
@@ -83,15 +86,35 @@ public struct ScoreTable: Equatable, Sendable {
     /// The marker on values of subset runs, explained under the table.
     public static let subsetMarker = "†"
 
-    /// GitHub-flavoured Markdown.
+    /// The item count of a benchmark when every row that ran it has the same one (the usual case: it then goes
+    /// in the column header instead of every cell); nil when unknown or when rows differ.
+    public func commonItems(_ dataset: String) -> Int? {
+        let cols = columns.indices.filter { columns[$0].dataset == dataset }
+        let ran = rows.filter { r in cols.contains { r.values[$0] != nil } }
+        let counts = Set(ran.map { $0.items[dataset] })
+        guard counts.count == 1, let n = counts.first ?? nil else { return nil }
+        return n
+    }
+
+    /// GitHub-flavoured Markdown. Each score says how many items it is over: in its column's header
+    /// ("(n=203)") when all rows agree, else beside the value.
     public func markdown() -> String {
         var lines: [String] = []
-        let header = ["Model", "Method", "Tokens", "Ratio"] + columns.map(\.column.title) + ["Avg (% of unpruned)"]
+        var common: [String: Int] = [:]
+        for b in benchmarks { common[b] = commonItems(b) }
+        let titles = columns.map { c -> String in
+            guard let n = common[c.dataset] else { return c.column.title }
+            return c.column.title + " (n=\(n))"
+        }
+        let header = ["Model", "Method", "Tokens", "Ratio"] + titles + ["Avg (% of unpruned)"]
         lines.append("| " + header.joined(separator: " | ") + " |")
         lines.append("|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|")
         for r in rows {
-            let values = zip(columns, r.values).map { c, v in
-                Self.fmt(v) + (v != nil && r.subsets.contains(c.dataset) ? Self.subsetMarker : "")
+            let values = zip(columns, r.values).map { c, v -> String in
+                guard v != nil else { return Self.fmt(v) }
+                let marker = r.subsets.contains(c.dataset) ? Self.subsetMarker : ""
+                let n = common[c.dataset] == nil ? r.items[c.dataset].map { " (n=\($0))" } ?? "" : ""
+                return Self.fmt(v) + marker + n
             }
             let cells = [r.model, r.method, Self.budget(r.tokens), Self.ratioText(r.ratio)]
                 + values + [r.relative.map { Self.fmt($0) + "%" } ?? "–"]
@@ -107,13 +130,16 @@ public struct ScoreTable: Equatable, Sendable {
     /// RFC 4180 CSV with full precision values (paper units) and the subset benchmarks of each row.
     public func csv() -> String {
         let hasSubsets = rows.contains { !$0.subsets.isEmpty }
+        let counted = benchmarks.filter { b in rows.contains { $0.items[b] != nil } }
         var header = ["model", "method", "tokens", "ratio"] + columns.map(\.column.title) + ["relative_percent"]
         if hasSubsets { header.append("subset_benchmarks") }
+        header += counted.map { "\($0)_items" }
         var lines = [header.map(CSV.field).joined(separator: ",")]
         for r in rows {
             var cells = [r.model, r.method, r.tokens.map(String.init) ?? "", r.ratio.map { String($0) } ?? ""]
                 + r.values.map { $0.map { String($0) } ?? "" } + [r.relative.map { String($0) } ?? ""]
             if hasSubsets { cells.append(r.subsets.sorted().joined(separator: ";")) }
+            cells += counted.map { r.items[$0].map(String.init) ?? "" }
             lines.append(cells.map(CSV.field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -57,7 +57,7 @@ public struct StoreReport: Sendable {
                 results.append(ResultRow(model: c.modelID, dataset: c.dataset, method: method, tokens: c.tokens, ratio: ratio,
                                          value: headline.value,
                                          metrics: Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                                         subset: run.isSubset))
+                                         subset: run.isSubset, items: run.doneItems))
             }
         }
     }

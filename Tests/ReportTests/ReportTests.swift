@@ -105,4 +105,25 @@ final class PaperUnitTableTests: XCTestCase {
         XCTAssertTrue(chart.notes.contains { $0.hasPrefix("† subset run") }, "\(chart.notes)")
         XCTAssertTrue(chart.figure().texts(.note).contains { $0.hasPrefix("† subset run") })
     }
+
+    func testItemCountsGoInTheHeaderWhenRowsAgreeAndBesideTheValueWhenNot() {
+        let agree = [ResultRow(model: "m", dataset: "gqa", method: "unpruned", tokens: nil, ratio: nil, value: 60, items: 203),
+                     ResultRow(model: "m", dataset: "gqa", method: "random", tokens: 16, ratio: nil, value: 50, items: 203),
+                     ResultRow(model: "m", dataset: "mme", method: "unpruned", tokens: nil, ratio: nil, value: 1500)]
+        var md = ScoreTable(agree).markdown()
+        XCTAssertTrue(md.contains("| gqa (n=203) | mme |"), md)
+        XCTAssertTrue(md.contains("| m | random | 16 | – | 50.0 | – |"), md)
+        var csv = ScoreTable(agree).csv().split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv[0], "model,method,tokens,ratio,gqa,mme,relative_percent,gqa_items")
+        XCTAssertEqual(csv[2], "m,random,16,,50.0,,83.33333333333334,203")
+
+        var differ = agree
+        differ[1].items = 100
+        md = ScoreTable(differ).markdown()
+        XCTAssertTrue(md.contains("| gqa | mme |"), md)
+        XCTAssertTrue(md.contains("| 50.0 (n=100) |"), md)
+        XCTAssertTrue(md.contains("| 60.0 (n=203) |"), md)
+        csv = ScoreTable(differ).csv().split(separator: "\n").map(String.init)
+        XCTAssertTrue(csv[2].hasSuffix(",100"), csv[2])
+    }
 }
