@@ -2,6 +2,7 @@ import ArgumentParser
 import Benchmarks
 import Foundation
 import Harness
+import Records
 import Report
 import Store
 
@@ -9,13 +10,15 @@ import Store
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a small sweep on the bundled tiny model and sample data of all six benchmarks.",
+        abstract: "Run a small pruning sweep on the bundled tiny model and sample data of all six benchmarks.",
         discussion: """
-        Evaluates the unpruned model, VisPruner and FasterVLM at 32 and 64 visual tokens on a few items of \
-        VQAv2, GQA, MME, POPE, ScienceQA-IMG and TextVQA, then writes under --out: demo.sqlite (every answer \
-        with its timings), answers and submission files per run, scores.md/.csv, latency.md/.csv and \
-        the figures accuracy.png/.svg/.pdf and latency.png/.svg/.pdf. The bundled model has random weights: its scores only show that the pipeline works. \
-        Re-running resumes; --fresh starts over.
+        Evaluates the unpruned model and VisPruner, FasterVLM, DivPrune, random and uniform selection at each \
+        --tokens budget on the sample items of VQAv2, GQA, MME, POPE, ScienceQA-IMG and TextVQA (demo/data), then \
+        writes under --out: demo.sqlite (every answer with its timings), answers and submission files per run, \
+        scores.md/.csv (with the item count of each score), latency.md/.csv and the figures accuracy.png/.svg/.pdf \
+        and latency.png/.svg/.pdf. The bundled model (demo/models/llava15-tiny) has random weights: its scores only \
+        show that the pipeline works. VQAv2's sample split is test-dev: exported, not scored locally. Re-running \
+        resumes; --fresh starts over.
         """)
 
     @OptionGroup var reuse: ReuseOptions
@@ -23,6 +26,13 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Delete the previous demo database first.") var fresh = false
     @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Decoding length (the demo caps it to keep the run short).")
     var maxNewTokens = 32
+    @Option(name: .customLong("tokens"), parsing: .singleValue, help: "Visual-token budget of the pruned runs (repeatable).")
+    var tokens: [Int] = [128, 64, 32, 16]
+    @Option(name: .customLong("method"), parsing: .singleValue,
+            help: "Selection method of the pruned runs (repeatable; \(SelectionMethod.names)).")
+    var methods: [String] = SelectionMethod.allCases.map(\.rawValue)
+    @Option(help: "Answer only the first N items of each benchmark (a quick look; scores are then marked as subsets).")
+    var limit: Int?
     @Flag(help: "No progress line.") var quiet = false
 
     func run() throws {
@@ -35,13 +45,13 @@ struct DemoCommand: ParsableCommand {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
         }
         CLIRuns.printErr("""
-            VisPruner Bench demo — model \(assets.model.path)
+            VisPruner Bench demo — model \(assets.model.path), data \(assets.data.path)
             NOTE: the bundled model has RANDOM weights. Its scores only show that the pipeline (preprocessing,
             vision tower, pruning, decoding, storage, scoring, export, report) works; they say nothing about VisPruner.
             """)
         let registry = try DatasetRegistry.load()
-        let spec = SweepSpec(models: [assets.model.path], datasets: registry.names, methods: ["vispruner", "fastervlm"],
-                             tokens: [64, 32], ratios: [0.5], baseline: true, maxNewTokens: maxNewTokens)
+        let spec = SweepSpec(models: [assets.model.path], datasets: registry.names, methods: methods,
+                             tokens: tokens, ratios: [0.5], baseline: true, maxNewTokens: maxNewTokens, limit: limit)
         let plan = try SweepPlan(spec)
         let store = try ResultsStore(path: dbPath)
         let outputs = RunOutputs(registry: registry, dataRoot: assets.data)
@@ -51,14 +61,18 @@ struct DemoCommand: ParsableCommand {
         let options = EvalOptions(liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   progressLogInterval: ProgressReporter.logInterval(quiet: quiet), metadata: CLIRuns.metadata)
         let started = Date()
+        var seenNotes = Set<String>()
         _ = try runner.run(plan, options: options) { outcome in
             switch outcome {
             case .skipped(let job, _):
                 if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
             case .evaluated(_, let summary):
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
-                CLIRuns.show(outputs.finish(store: store, run: summary.run, out: outDir.appendingPathComponent("submissions"),
-                                            score: true), quiet: true)
+                var finished = outputs.finish(store: store, run: summary.run, out: outDir.appendingPathComponent("submissions"),
+                                              score: true)
+                // Data notes (a missing choices file, unanswerable problems) repeat for every setting: say each once.
+                finished.scores = finished.scores.filter { !$0.hasPrefix("  note: ") || seenNotes.insert($0).inserted }
+                CLIRuns.show(finished, quiet: true)
             }
         }
 
@@ -73,7 +87,7 @@ struct DemoCommand: ParsableCommand {
         print("")
         print(scores.markdown())
         print(latency.markdown())
-        for n in report.notes { print("note: \(n)") }
+        for n in Self.groupedNotes(report.notes) { print("note: \(n)") }
         print("""
             Demo finished in \(Int(Date().timeIntervalSince(started))) s. Written under \(outDir.path):
               demo.sqlite, submissions/, scores.md, scores.csv, latency.md, latency.csv, \
@@ -86,6 +100,29 @@ struct DemoCommand: ParsableCommand {
                 --ratio 0.5 --data-root ~/data/eval --db results/sweep.sqlite
               vispruner report --db results/sweep.sqlite --plot results/accuracy.png --latency-plot results/latency.png
             """)
+    }
+}
+
+extension DemoCommand {
+    /// One line per benchmark for the runs it cannot score here (VQAv2 test-dev: 21 identical notes otherwise).
+    static func groupedNotes(_ notes: [String]) -> [String] {
+        let marker = ": not scored locally: "
+        var out: [String] = [], groups: [String: (count: Int, at: Int)] = [:]
+        for n in notes {
+            guard let r = n.range(of: marker) else { out.append(n); continue }
+            let dataset = n[..<r.lowerBound].split(separator: " ").first.map(String.init) ?? ""
+            let key = dataset + marker + n[r.upperBound...]
+            if let g = groups[key] {
+                groups[key] = (g.count + 1, g.at)
+            } else {
+                groups[key] = (1, out.count)
+                out.append(key)
+            }
+        }
+        for (key, g) in groups where g.count > 1 {
+            out[g.at] = key.replacingOccurrences(of: marker, with: " (\(g.count) runs)" + marker, options: [], range: key.range(of: marker))
+        }
+        return out
     }
 }
 
