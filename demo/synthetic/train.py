@@ -295,13 +295,34 @@ class Llava(nn.Module):
         nn.init.normal_(self.model.embed_tokens.weight, std=0.02)
         self.heads = c["heads"]
 
-    def hidden(self, embeds):
+    def hidden(self, embeds, keep_inputs=False):
         L = embeds.shape[1]
         cos, sin = rope(L, embeds.shape[-1] // self.heads)
         x = embeds
+        inputs = []
         for layer in self.model.layers:
+            if keep_inputs:
+                inputs.append(layer.input_layernorm(x))
             x = layer(x, cos, sin)
+        if keep_inputs:
+            return self.model.norm(x), inputs, (cos, sin)
         return self.model.norm(x)
+
+    def head_attention(self, layer, xn, cs, head, rows, pos):
+        """Softmax row of one head at sequence positions pos (batch rows rows) over all earlier positions:
+        [n, L], zero beyond each position (causal)."""
+        cos, sin = cs
+        att = self.model.layers[layer].self_attn
+        hd = xn.shape[-1] // self.heads
+        sl = slice(head * hd, (head + 1) * hd)
+        k = xn @ att.k_proj.weight[sl].T                       # [B, L, hd]
+        k = k * cos + rot_half(k) * sin
+        q = xn[rows, pos] @ att.q_proj.weight[sl].T            # [n, hd]
+        q = q * cos[pos] + rot_half(q) * sin[pos]
+        sc = (k[rows] @ q.unsqueeze(-1)).squeeze(-1) * hd ** -0.5   # [n, L]
+        L = xn.shape[1]
+        sc = sc.masked_fill(torch.arange(L).view(1, L) > pos.view(-1, 1), float("-inf"))
+        return torch.softmax(sc, -1)
 
 
 # ----------------------------------------------------------------------------- stage 1: tower
@@ -359,8 +380,11 @@ def tower_losses(tower, heads, px, tg):
     pc, ps, pw, pn, pt, multi, mmask, counts = tg
     B = px.shape[0]
     x, _ = tower.select(px)
-    c = heads["cls_ln"](x[:, 0])
-    p = heads["p_ln"](x[:, 1:])
+    # The probes read the raw select-layer states, with no LayerNorm in between, because that is what the
+    # projector gets: with a LayerNorm in the probe the attributes were decodable only after normalisation, and
+    # the decoder (from raw features through mlp2x_gelu) could not use them.
+    c = x[:, 0] if RAW_HEADS else heads["cls_ln"](x[:, 0])
+    p = x[:, 1:] if RAW_HEADS else heads["p_ln"](x[:, 1:])
     ce = lambda lg, y: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), y.reshape(-1), ignore_index=-100) \
         if (y >= 0).any() else torch.zeros(())
     L = {"multi": (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
@@ -380,6 +404,7 @@ def tower_losses(tower, heads, px, tg):
     return L, acc
 
 
+RAW_HEADS = True  # see tower_losses; --tower-ln-heads restores the LayerNorm probes of earlier runs
 TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5}
 
 
@@ -480,6 +505,65 @@ def question_kind(q):
     return "other"
 
 
+def referents(q, lab):
+    """Patch indices an answer to question q must look at, from generate.py's per-patch object labels: the
+    objects that carry every colour and shape the question names (falling back to its shapes, then its colours,
+    e.g. for an absent "purple square": look at the squares); sign words for reading questions; every object
+    when it names none ("How many shapes are there?"). Empty when nothing fits."""
+    import re
+    q = q.replace("Answer the question using a single word or phrase.", "")
+    words = set(re.findall(r"[a-z]+", q.lower()))
+    cols = {c for c in COLORS if c in words}
+    shps = {x for x in SHAPES if x in words or x + "s" in words or x + "es" in words}
+    objs = lab["objs"]
+    reading = bool(words & {"written", "sign", "word", "say", "ocr"})
+    kind_ok = [(o["kind"] == "word") == reading for o in objs]
+    col_of = lambda o: None if lab["gray"] else o.get("color")
+    pick = None
+    for need_c, need_s in ((True, True), (False, True), (True, False)):
+        if (need_c and not cols) or (need_s and not shps) or reading and need_s:
+            continue
+        sel = {j for j, o in enumerate(objs) if kind_ok[j]
+               and (not need_c or col_of(o) in cols) and (not need_s or o.get("shape") in shps)}
+        if sel:
+            pick = sel
+            break
+    if pick is None:
+        if cols or (shps and not reading):
+            return []
+        pick = {j for j in range(len(objs)) if kind_ok[j]}
+    return [i for i, j in enumerate(lab["patches"]) if j in pick]
+
+
+TOKEN_ATTR = {}  # first token of each colour / shape word -> ("color" | "shape", name); filled in main
+
+
+def attribute_tokens(tok):
+    table = {}
+    for c in COLORS:
+        table[tok.sp.encode(c)[0]] = ("color", c)
+    for x in SHAPES:
+        for form in (x, x + "s", x + "es"):
+            table[tok.sp.encode(form)[0]] = ("shape", x)
+    return table
+
+
+def attribute_patches(attr, lab):
+    """Patches of the objects that have a colour or shape (colour: never in a gray picture)."""
+    kind, name = attr
+    if kind == "color" and lab["gray"]:
+        return []
+    objs = lab["objs"]
+    pick = {j for j, o in enumerate(objs) if o["kind"] == "shape" and o.get(kind) == name}
+    return [i for i, j in enumerate(lab["patches"]) if j in pick]
+
+
+def readout_tokens(tok):
+    """First tokens of colour, shape, count and sign-word answers."""
+    answers = COLORS + SHAPES + [w.lower() for w in WORDS] + [str(n) for n in range(1, 6)]
+    return {tok.answer_ids(a)[0] for a in answers}
+
+
 def choose_visual(rng, att, mode, objp=None, feat=None):
     """Indices of the visual tokens to feed (sorted, as the pruning methods keep them), or None for all 576.
     'objects': every object patch (up to T) plus random background -- a cheap sequence that still holds
@@ -530,12 +614,26 @@ def aux_targets(tok, labels, names):
     return groups, out
 
 
-def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=None, aux=None):
-    """Splice projected visual tokens where <image> was, pad right, return loss and answer-level accuracy."""
+STATS = {}  # last batch's attention mass on the referents, per supervised layer (for the log)
+READOUT_IDS = set()  # first tokens of answers a look at the referents can give (filled in main)
+
+
+def readout_ok(token_id):
+    return token_id in READOUT_IDS
+
+
+def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=None, aux=None, sup=None):
+    """Splice projected visual tokens where <image> was, pad right, return loss and answer-level accuracy.
+    sup = (weight, layers, head): attention supervision. At the position that predicts each answer's first
+    token, that head of those layers is trained to put its mass on the patches the question is about
+    (`referents`), which is what grounding means; without it the tiny decoder, trained from scratch on a few
+    thousand steps, settles on the answer prior and never looks at the image."""
     emb = model.model.embed_tokens
     seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
     aux_pos, aux_t = [], []
-    for b, (img_i, (pre, post, tmask)) in enumerate(batch):
+    sup_rows, sup_pos, sup_cols = [], [], []
+    tasks = {0: [], 1: []}  # layer -> [(row, position, target positions)] of the two-hop circuit
+    for b, (img_i, (pre, post, tmask), *rest) in enumerate(batch):
         v = feats[img_i].float()
         sel = choose_visual(rng, atts[img_i], mode, objps[img_i] if objps is not None else None, feats[img_i])
         if sel is not None:
@@ -547,9 +645,35 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             t = aux[1][img_i] if sel is None else aux[1][img_i][:, sel]
             aux_pos += [(b, len(pre) + j) for j in range(vis.shape[0])]
             aux_t.append(t)
+        if sup is not None and len(rest) > 1:
+            lab = rest[1]
+            q_start = 0
+            for i, (t, tid) in enumerate(zip(tmask, post)):
+                if t:
+                    if not tmask[i - 1]:  # the answer's first token: look back at the question's attribute words
+                        words = [j for j in range(q_start, i) if post[j] in TOKEN_ATTR]
+                        if words:
+                            tasks[1].append((b, off + i - 1, [off + j for j in words]))
+                    q_start = i + 1
+                    continue
+                attr = TOKEN_ATTR.get(tid)
+                if attr is not None:  # an attribute word looks at the patches that have it
+                    r = torch.tensor(attribute_patches(attr, lab), dtype=torch.long)
+                    if sel is not None and len(r):
+                        r = torch.nonzero(torch.isin(sel, r)).view(-1)
+                    if len(r):
+                        tasks[0].append((b, off + i, (len(pre) + r).tolist()))
         turn = 0
         for i, (t, tid) in enumerate(zip(tmask, post)):
             if t:
+                if sup is not None and rest and (i == 0 or not tmask[i - 1]):
+                    r = torch.tensor(rest[0][turn], dtype=torch.long)
+                    if sel is not None and len(r):
+                        r = torch.nonzero(torch.isin(sel, r)).view(-1)
+                    if len(r):
+                        sup_rows.append(b)
+                        sup_pos.append(off + i - 1)
+                        sup_cols.append(len(pre) + r)
                 tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
                 tgt_ids.append(tid)
                 turn_of.append((b, turn))
@@ -558,7 +682,10 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         seqs.append(x)
     L = max(s.shape[0] for s in seqs)
     X = torch.stack([F.pad(s, (0, 0, 0, L - s.shape[0])) for s in seqs])
-    H = model.hidden(X)
+    if sup is not None and (sup_rows or tasks[0] or tasks[1]):
+        H, inputs, cs = model.hidden(X, keep_inputs=True)
+    else:
+        H = model.hidden(X)
     bi = torch.tensor([p[0] for p in tgt_pos])
     pi = torch.tensor([p[1] for p in tgt_pos])
     logits = model.lm_head(H[bi, pi])  # lm_head only where there is a target
@@ -572,6 +699,51 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         for g, ids in enumerate(aux[0]):
             if (at[g] >= 0).any():
                 loss = loss + aux[2] * F.cross_entropy(ha @ model.lm_head.weight[ids].T, at[g], ignore_index=-100)
+    if sup is not None and len(sup) > 4:
+        for layer, items in tasks.items():
+            if not items:
+                continue
+            rows_, pos_ = torch.tensor([t[0] for t in items]), torch.tensor([t[1] for t in items])
+            want_ = torch.zeros(len(items), L, dtype=torch.bool)
+            for n, t in enumerate(items):
+                want_[n, t[2]] = True
+            A_ = model.head_attention(layer, inputs[layer], cs, sup[2], rows_, pos_)
+            mass_ = (A_ * want_).sum(-1)
+            STATS["hop@%d" % layer] = mass_.mean().item()
+            loss = loss + sup[4] * -(torch.log(mass_ + 1e-4)).mean()
+            if layer == 1 and sup[3] > 0:  # what the answer brings back from the question's words names the answer
+                first = torch.tensor([tgt_ids[tgt_pos.index((t[0], t[1]))] for t in items])
+                keep = torch.tensor([readout_ok(int(f)) for f in first])
+                if keep.any():
+                    att = model.model.layers[layer].self_attn
+                    hd = inputs[layer].shape[-1] // model.heads
+                    sl = slice(sup[2] * hd, (sup[2] + 1) * hd)
+                    v = inputs[layer] @ att.v_proj.weight[sl].T
+                    o = (A_.unsqueeze(1) @ v[rows_]).squeeze(1) @ att.o_proj.weight[:, sl].T
+                    loss = loss + sup[3] * F.cross_entropy(model.lm_head(model.model.norm(o[keep])), first[keep])
+    if sup is not None and sup_rows:
+        rows, pos = torch.tensor(sup_rows), torch.tensor(sup_pos)
+        want = torch.zeros(len(sup_rows), L, dtype=torch.bool)
+        for n, c in enumerate(sup_cols):
+            want[n, c] = True
+        for layer in sup[1]:
+            A = model.head_attention(layer, inputs[layer], cs, sup[2], rows, pos)
+            mass = (A * want).sum(-1)
+            STATS["mass@%d" % layer] = mass.mean().item()
+            loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
+            if len(sup) > 3 and sup[3] > 0:
+                # readout: what that head brings back from the referents must name the answer by itself, for
+                # answers that are a property of the patches looked at (a colour, a shape, a count, a word)
+                keep = torch.tensor([readout_ok(tgt_ids[tgt_pos.index((b, p))]) for b, p in zip(sup_rows, sup_pos)])
+                if keep.any():
+                    att = model.model.layers[layer].self_attn
+                    hd = inputs[layer].shape[-1] // model.heads
+                    sl = slice(sup[2] * hd, (sup[2] + 1) * hd)
+                    v = inputs[layer] @ att.v_proj.weight[sl].T                    # [B, L, hd]
+                    o = (A.unsqueeze(1) @ v[rows]).squeeze(1) @ att.o_proj.weight[:, sl].T
+                    first = torch.tensor([tgt_ids[tgt_pos.index((b, p))] for b, p in zip(sup_rows, sup_pos)])
+                    lg = model.lm_head(model.model.norm(o[keep]))
+                    loss = loss + sup[3] * F.cross_entropy(lg, first[keep])
     ok = (logits.argmax(-1) == y).tolist()
     per = {}
     for k, o in zip(turn_of, ok):  # an answer is right only if every token (and </s>) is
@@ -581,7 +753,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     return loss, sum(per.values()), len(per)
 
 
-def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None, aux=None):
+def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None, aux=None, sup=None):
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     rng = random.Random(args.seed + 2)
@@ -595,15 +767,16 @@ def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None
         batch = [samples[rng.randrange(len(samples))] for _ in range(B)]
         r = rng.random()  # one kind of visual input per batch, so little padding is wasted
         mode = "full" if r < args.full_frac else ("objects" if r < 0.75 else "prune")
-        loss, c, n = batch_forward(model, batch, feats, atts, rng, mode, objps=objps, aux=aux)
+        loss, c, n = batch_forward(model, batch, feats, atts, rng, mode, objps=objps, aux=aux, sup=sup)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         run_c, run_n = run_c + c, run_n + n
         if step % 25 == 0 or step == steps - 1:
-            log("llm %4d/%d loss %.3f train-acc(last 25 steps) %.1f%% %.0fs" % (
-                step, steps, loss.item(), 100 * run_c / max(1, run_n), time.time() - t0))
+            log("llm %4d/%d loss %.3f train-acc(last 25 steps) %.1f%% %s %.0fs" % (
+                step, steps, loss.item(), 100 * run_c / max(1, run_n),
+                " ".join("%s %.2f" % kv for kv in sorted(STATS.items())), time.time() - t0))
             run_c = run_n = 0
         if val and (step + 1) % args.val_every == 0 and step + 1 < steps:
             model.eval()
@@ -703,7 +876,17 @@ def main():
     ap.add_argument("--val-limit", type=int, default=150)
     ap.add_argument("--aux-weight", type=float, default=0.3,
                     help="weight of the auxiliary loss: visual tokens predict their colour / shape / word answer token")
+    ap.add_argument("--attn-sup", type=float, default=0.5,
+                    help="weight of the attention supervision (head 0 of --attn-layers looks at the asked-about patches)")
+    ap.add_argument("--readout-weight", type=float, default=0.5,
+                    help="weight of the readout loss: the supervised head's output alone predicts attribute answers")
+    ap.add_argument("--hop-weight", type=float, default=0.5,
+                    help="two-hop circuit supervision: in layer 0, head 0 of each colour/shape word looks at the "
+                         "patches that have it; in layer 1, head 0 of the answer position looks at the question's words")
+    ap.add_argument("--attn-layers", default="1,2", help="decoder layers (0-based) whose head 0 is supervised")
     ap.add_argument("--full-frac", type=float, default=0.2, help="share of LLM batches that see all 576 tokens")
+    ap.add_argument("--tower-ln-heads", action="store_true",
+                    help="stage-1 probes behind a LayerNorm (earlier runs); default: probes on the raw features")
     ap.add_argument("--tower-ckpt", default=None,
                     help="pilots only: load the stage-1 tower state from this file if it exists, else save it there")
     ap.add_argument("--init-from", default=None,
@@ -711,6 +894,8 @@ def main():
                          "is skipped): used to continue the LLM stage with a fresh, decaying learning rate")
     args = ap.parse_args()
 
+    global RAW_HEADS
+    RAW_HEADS = not args.tower_ln_heads
     # determinism: fixed seeds, fixed thread count, deterministic kernels where torch has them
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -760,7 +945,8 @@ def main():
     model = Llava(LLM, VIS["hidden"])
     if init_model is not None:
         model.load_state_dict(init_model.state_dict())
-    samples = [(i, build_sample(tok, it)) for i, it in enumerate(items)]
+    turn_refs = lambda it: [referents(c["value"], labels[it["image"]]) for c in it["conversations"][0::2]]
+    samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]]) for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
@@ -769,7 +955,13 @@ def main():
     if args.aux_weight > 0:
         groups, tg = aux_targets(tok, labels, [it["image"] for it in items])
         aux = (groups, tg, args.aux_weight)
-    train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux)
+    sup = None
+    if args.attn_sup > 0:
+        sup = (args.attn_sup, [int(x) for x in args.attn_layers.split(",")], 0, args.readout_weight, args.hop_weight)
+        READOUT_IDS.update(readout_tokens(tok))
+        TOKEN_ATTR.update(attribute_tokens(tok))
+    train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux,
+              sup=sup)
     model.eval()
     tr = evaluate(model, (samples[:args.val_limit], feats, atts), log, "final train (first %d images)" % args.val_limit,
                   kinds=t_kinds)
