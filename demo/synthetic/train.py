@@ -308,6 +308,14 @@ class Llava(nn.Module):
             return self.model.norm(x), inputs, (cos, sin)
         return self.model.norm(x)
 
+    def head_output(self, layer, xn, head, A, rows):
+        """What one head adds to the residual stream at the rows whose attention rows are A: [n, hidden]."""
+        att = self.model.layers[layer].self_attn
+        hd = xn.shape[-1] // self.heads
+        sl = slice(head * hd, (head + 1) * hd)
+        v = xn @ att.v_proj.weight[sl].T                                   # [B, L, hd]
+        return (A.unsqueeze(1) @ v[rows]).squeeze(1) @ att.o_proj.weight[:, sl].T
+
     def head_attention(self, layer, xn, cs, head, rows, pos):
         """Softmax row of one head at sequence positions pos (batch rows rows) over all earlier positions:
         [n, L], zero beyond each position (causal)."""
@@ -715,11 +723,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                 first = torch.tensor([tgt_ids[tgt_pos.index((t[0], t[1]))] for t in items])
                 keep = torch.tensor([readout_ok(int(f)) for f in first])
                 if keep.any():
-                    att = model.model.layers[layer].self_attn
-                    hd = inputs[layer].shape[-1] // model.heads
-                    sl = slice(sup[2] * hd, (sup[2] + 1) * hd)
-                    v = inputs[layer] @ att.v_proj.weight[sl].T
-                    o = (A_.unsqueeze(1) @ v[rows_]).squeeze(1) @ att.o_proj.weight[:, sl].T
+                    o = model.head_output(layer, inputs[layer], sup[2], A_, rows_)
                     loss = loss + sup[3] * F.cross_entropy(model.lm_head(model.model.norm(o[keep])), first[keep])
     if sup is not None and sup_rows:
         rows, pos = torch.tensor(sup_rows), torch.tensor(sup_pos)
@@ -736,11 +740,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                 # answers that are a property of the patches looked at (a colour, a shape, a count, a word)
                 keep = torch.tensor([readout_ok(tgt_ids[tgt_pos.index((b, p))]) for b, p in zip(sup_rows, sup_pos)])
                 if keep.any():
-                    att = model.model.layers[layer].self_attn
-                    hd = inputs[layer].shape[-1] // model.heads
-                    sl = slice(sup[2] * hd, (sup[2] + 1) * hd)
-                    v = inputs[layer] @ att.v_proj.weight[sl].T                    # [B, L, hd]
-                    o = (A.unsqueeze(1) @ v[rows]).squeeze(1) @ att.o_proj.weight[:, sl].T
+                    o = model.head_output(layer, inputs[layer], sup[2], A, rows)
                     first = torch.tensor([tgt_ids[tgt_pos.index((b, p))] for b, p in zip(sup_rows, sup_pos)])
                     lg = model.lm_head(model.model.norm(o[keep]))
                     loss = loss + sup[3] * F.cross_entropy(lg, first[keep])
