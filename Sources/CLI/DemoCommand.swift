@@ -87,7 +87,7 @@ struct DemoCommand: ParsableCommand {
         print("")
         print(scores.markdown())
         print(latency.markdown())
-        for n in Self.groupedNotes(report.notes) { print("note: \(n)") }
+        for n in report.notes { print("note: \(n)") }
         print("""
             Demo finished in \(Int(Date().timeIntervalSince(started))) s. Written under \(outDir.path):
               demo.sqlite, submissions/, scores.md, scores.csv, latency.md, latency.csv, \
@@ -100,29 +100,6 @@ struct DemoCommand: ParsableCommand {
                 --ratio 0.5 --data-root ~/data/eval --db results/sweep.sqlite
               vispruner report --db results/sweep.sqlite --plot results/accuracy.png --latency-plot results/latency.png
             """)
-    }
-}
-
-extension DemoCommand {
-    /// One line per benchmark for the runs it cannot score here (VQAv2 test-dev: 21 identical notes otherwise).
-    static func groupedNotes(_ notes: [String]) -> [String] {
-        let marker = ": not scored locally: "
-        var out: [String] = [], groups: [String: (count: Int, at: Int)] = [:]
-        for n in notes {
-            guard let r = n.range(of: marker) else { out.append(n); continue }
-            let dataset = n[..<r.lowerBound].split(separator: " ").first.map(String.init) ?? ""
-            let key = dataset + marker + n[r.upperBound...]
-            if let g = groups[key] {
-                groups[key] = (g.count + 1, g.at)
-            } else {
-                groups[key] = (1, out.count)
-                out.append(key)
-            }
-        }
-        for (key, g) in groups where g.count > 1 {
-            out[g.at] = key.replacingOccurrences(of: marker, with: " (\(g.count) runs)" + marker, options: [], range: key.range(of: marker))
-        }
-        return out
     }
 }
 

@@ -12,6 +12,7 @@ public struct StoreReport: Sendable {
     /// `score` is asked for complete runs without stored scores (a merge, or a run killed between its last
     /// answer and its scoring); without it such runs are listed as unscored.
     public init(databases: [String], score: ((ResultsStore, RunInfo) -> RunScoreLookup)? = nil) throws {
+        var unscoreable: [String: (count: Int, at: Int)] = [:]  // dataset + reason -> runs, index of its note
         for path in databases {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw StoreError(.io, "\(path): no such database")
@@ -37,7 +38,15 @@ public struct StoreReport: Sendable {
                     switch score?(store, run) {
                     case .metrics(let m)?: metrics = m
                     case .notScoredLocally(let why)?:
-                        notes.append("\(c.label): not scored locally: \(why)")
+                        // A benchmark without local labels says so once, however many settings it was run at.
+                        let key = c.dataset + "\u{0}" + why
+                        if let g = unscoreable[key] {
+                            unscoreable[key] = (g.count + 1, g.at)
+                            notes[g.at] = "\(c.dataset) (\(g.count + 1) runs): not scored locally: \(why)"
+                        } else {
+                            unscoreable[key] = (1, notes.count)
+                            notes.append("\(c.label): not scored locally: \(why)")
+                        }
                         continue
                     case .unavailable(let why)?:
                         notes.append("\(c.label): complete but not scored: \(why)")

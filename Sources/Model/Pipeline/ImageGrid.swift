@@ -150,12 +150,12 @@ extension LLaVAPipeline {
     /// One setting's answers to every question about the image.
     private func answerSetting(_ image: FeatureMemo.Entry, questions: [String], settings: RunSettings, batch: Int,
                                shared: StageTimings) -> [Result<PipelineResult, Error>] {
-        var results = [Result<PipelineResult, Error>?](repeating: nil, count: questions.count)
-        let maxNew = settings.maxNewTokens ?? PipelineRequest.defaultMaxNewTokens
-        let prompts = questions.map(PromptParts.init(question:))
         if questions.count == 1 {
             return [Result { try plainAnswer(image, question: questions[0], settings: settings, shared: shared) }]
         }
+        var results = [Result<PipelineResult, Error>?](repeating: nil, count: questions.count)
+        let maxNew = settings.maxNewTokens ?? PipelineRequest.defaultMaxNewTokens
+        let prompts = questions.map(PromptParts.init(question:))
         do {
             var clock = StageClock()
             let selector = PatchSelector(settings.pruning, seed: settings.seed)
