@@ -356,9 +356,13 @@ def tower_targets(labels, names):
                 if not lab["gray"]:
                     multi[b, COLORS.index(o["color"]) * 5 + SHAPES.index(o["shape"])] = 1
         total = int(counts[b].sum())
+        cover = lab.get("cover")
         for i, j in enumerate(lab["patches"]):
             if j < 0:
                 ps[b, i], pc[b, i] = 6, 6
+                continue
+            if cover is not None and cover[i] < SLIVER:
+                ps[b, i] = -100  # a sliver: too few object pixels to decide any label; no target at all
                 continue
             o = objs[j]
             ps[b, i] = 5 if o["kind"] == "word" else SHAPES.index(o["shape"])
@@ -374,6 +378,9 @@ def tower_targets(labels, names):
         if labels[n]["gray"]:
             mask[b, :30] = 0  # colours unknowable in a gray picture
     return pc, ps, pw, pn, pt, multi, mask, counts.clamp(max=5)
+
+
+SLIVER = 3  # patches whose object covers fewer of the 9 sample points get no tower target
 
 
 def tower_heads():
@@ -404,7 +411,7 @@ def tower_losses(tower, heads, px, tg):
          "pn": ce(heads["p_n"](p), pn), "ptot": ce(heads["p_tot"](p), pt)}
     # accuracies on object patches only (background dominates the plain losses)
     with torch.no_grad():
-        obj = ps < 6
+        obj = (ps >= 0) & (ps < 6)
         acc = {"shape@obj": (heads["p_shape"](p).argmax(-1) == ps)[obj].float().mean().item(),
                "col@obj": (heads["p_col"](p).argmax(-1) == pc)[obj & (pc >= 0)].float().mean().item(),
                "word@sign": (heads["p_word"](p).argmax(-1) == pw)[pw >= 0].float().mean().item() if (pw >= 0).any() else 0,
@@ -439,12 +446,17 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
             log("tower %4d/%d loss %.3f (%s) [%s] %.0fs" % (
                 step, steps, loss.item(), " ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
                 " ".join("%s %.2f" % kv for kv in acc.items()), time.time() - t0))
-    if val is not None:  # held-out tower accuracies (first 64 validation images)
-        v_pix, v_names, v_labels = val
-        with torch.no_grad():
-            L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]))
-        log("tower val: %s [%s]" % (" ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
-                                    " ".join("%s %.2f" % kv for kv in acc.items())))
+        if val is not None and ((step + 1) % 250 == 0 or step == steps - 1):
+            tower_val(tower, heads, val, log, "tower val@%d" % (step + 1))
+
+
+@torch.no_grad()
+def tower_val(tower, heads, val, log, tag):
+    """Held-out tower accuracies (first 64 validation images)."""
+    v_pix, v_names, v_labels = val
+    L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]))
+    log("%s: %s [%s]" % (tag, " ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
+                         " ".join("%s %.2f" % kv for kv in acc.items())))
 
 
 @torch.no_grad()
@@ -616,7 +628,7 @@ def aux_targets(tok, labels, names):
         pc, ps, pw, *_ = tower_targets(labels, [n])
         t = torch.full((3, 576), -100, dtype=torch.long)
         t[0] = torch.where((pc[0] >= 0) & (pc[0] < 6), pc[0], -100)
-        t[1] = torch.where(ps[0] < 5, ps[0], -100)
+        t[1] = torch.where((ps[0] >= 0) & (ps[0] < 5), ps[0], -100)
         t[2] = pw[0]
         out.append(t)
     return groups, out
