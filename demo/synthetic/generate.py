@@ -473,8 +473,8 @@ def write_train(args):
         turns[0]["value"] = "<image>\n" + turns[0]["value"]
         items.append({"id": "%06d" % i, "image": name, "conversations": turns})
         patches, cover = patch_labels(sc)
-        # cover: how many of the 9 sample points hit the patch's object; the tower's per-patch targets skip
-        # slivers (1-2 of 9), whose few object pixels cannot decide their label
+        # cover: how many of the 9 sample points hit the patch's object, so train.py can skip slivers (its
+        # SLIVER), whose few object pixels cannot decide their label
         labels[name] = {"patches": patches, "cover": cover, "gray": sc["gray"],
                         "objs": [{k: o[k] for k in ("kind", "color") if k in o} |
                                  {"shape": o.get("shape", "word"), "word": o.get("word", "")} for o in sc["objs"]]}

@@ -335,6 +335,9 @@ class Llava(nn.Module):
 
 # ----------------------------------------------------------------------------- stage 1: tower
 
+SLIVER = 3  # patches whose object covers fewer of the 9 sample points get no tower target
+
+
 def tower_targets(labels, names):
     """Dense per-patch targets and [CLS] targets from generate.py's labels.json."""
     B = len(names)
@@ -378,9 +381,6 @@ def tower_targets(labels, names):
         if labels[n]["gray"]:
             mask[b, :30] = 0  # colours unknowable in a gray picture
     return pc, ps, pw, pn, pt, multi, mask, counts.clamp(max=5)
-
-
-SLIVER = 3  # patches whose object covers fewer of the 9 sample points get no tower target
 
 
 def tower_heads():
@@ -443,9 +443,7 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 25 == 0 or step == steps - 1:
-            log("tower %4d/%d loss %.3f (%s) [%s] %.0fs" % (
-                step, steps, loss.item(), " ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
-                " ".join("%s %.2f" % kv for kv in acc.items()), time.time() - t0))
+            log("tower %4d/%d loss %.3f %s %.0fs" % (step, steps, loss.item(), tower_stats(L, acc), time.time() - t0))
         if val is not None and ((step + 1) % 250 == 0 or step == steps - 1):
             tower_val(tower, heads, val, log, "tower val@%d" % (step + 1))
 
@@ -455,8 +453,12 @@ def tower_val(tower, heads, val, log, tag):
     """Held-out tower accuracies (first 64 validation images)."""
     v_pix, v_names, v_labels = val
     L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]))
-    log("%s: %s [%s]" % (tag, " ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
-                         " ".join("%s %.2f" % kv for kv in acc.items())))
+    log("%s: %s" % (tag, tower_stats(L, acc)))
+
+
+def tower_stats(L, acc):
+    return "(%s) [%s]" % (" ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
+                          " ".join("%s %.2f" % kv for kv in acc.items()))
 
 
 @torch.no_grad()
