@@ -26,11 +26,13 @@ enum CLIRuns {
         RunOutputs(registry: try DatasetRegistry.load(), dataRoot: try data.url)
     }
 
-    /// Prints what `RunOutputs.finish` did: files (unless quiet) and problems to stderr, scores to stdout.
-    static func show(_ result: RunOutputs.Finished, quiet: Bool) {
+    /// Prints what `RunOutputs.finish` did: files (unless quiet) and problems to stderr, scores to stdout,
+    /// each data note only the first time it appears in `seenNotes` (they repeat for every setting).
+    static func show(_ result: RunOutputs.Finished, quiet: Bool, seenNotes: inout Set<String>) {
         if !quiet { for url in result.written { printErr("wrote \(url.path)") } }
         for p in result.problems { printErr(p) }
         for line in result.scores { print(line) }
+        for note in result.notes where seenNotes.insert(note).inserted { print("  note: \(note)") }
     }
 
     /// The shard to run: `--shard`, else the Slurm job array task (announced), else none.

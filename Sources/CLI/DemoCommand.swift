@@ -68,11 +68,8 @@ struct DemoCommand: ParsableCommand {
                 if !quiet { CLIRuns.printErr("skip (finished): \(job)") }
             case .evaluated(_, let summary):
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
-                var finished = outputs.finish(store: store, run: summary.run, out: outDir.appendingPathComponent("submissions"),
-                                              score: true)
-                // Data notes (a missing choices file, unanswerable problems) repeat for every setting: say each once.
-                finished.scores = finished.scores.filter { !$0.hasPrefix("  note: ") || seenNotes.insert($0).inserted }
-                CLIRuns.show(finished, quiet: true)
+                CLIRuns.show(outputs.finish(store: store, run: summary.run, out: outDir.appendingPathComponent("submissions"),
+                                            score: true), quiet: true, seenNotes: &seenNotes)
             }
         }
 

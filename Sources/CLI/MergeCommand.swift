@@ -40,9 +40,10 @@ struct MergeCommand: ParsableCommand {
                 return
             }
             let store = try ResultsStore(path: output)
+            var seenNotes = Set<String>()
             for run in try store.runs() where run.isComplete || allowIncomplete {
                 CLIRuns.show(outputs.finish(store: store, run: run, out: out.map { URL(fileURLWithPath: $0) }, score: score,
-                                            allowIncomplete: allowIncomplete), quiet: false)
+                                            allowIncomplete: allowIncomplete), quiet: false, seenNotes: &seenNotes)
             }
         }
         if report.hasConflicts { throw ExitCode(1) }

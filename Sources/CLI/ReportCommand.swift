@@ -13,7 +13,9 @@ struct ReportCommand: ParsableCommand {
         Rows are model × method × visual-token budget (× VisPruner's ratio), columns are benchmarks in paper units \
         (GQA, VQAv2, TextVQA, ScienceQA-IMG and POPE F1/accuracy in percent, MME perception, cognition and their \
         total), and the last column is the mean over benchmarks of each benchmark's score relative to the unpruned \
-        run of the same model, in percent (as the VisPruner paper computes it). Complete runs without stored \
+        run of the same model, in percent (as the VisPruner paper computes it). Every score says how many items it is \
+        over: "(n=…)" in the column header when all rows agree, else beside the value; the CSV has a \
+        <benchmark>_items column per benchmark. Complete runs without stored \
         scores (merged shards, a run stopped before scoring) are scored from the data root (--data-root or \
         $VISPRUNER_DATA) and the scores stored where the database is writable. Subset runs (--limit) are marked †. \
         Runs left out (incomplete, not scored locally) are listed below the table with the reason. \

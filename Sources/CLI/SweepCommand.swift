@@ -111,6 +111,7 @@ struct SweepCommand: ParsableCommand {
                                   progressLogInterval: ProgressReporter.logInterval(quiet: quiet),
                                   metadata: CLIRuns.metadata)
         var skipped = 0, ran = 0, withFailures = 0
+        var seenNotes = Set<String>()
         _ = try runner.run(plan, options: options, onStart: { i, n, job in
             if !quiet { CLIRuns.printErr("run \(i)/\(n): \(job)") }
         }) { outcome in
@@ -124,7 +125,7 @@ struct SweepCommand: ParsableCommand {
                 if !quiet { CLIRuns.printErr(summary.summaryLine) }
                 guard shardSpec == nil else { return }
                 CLIRuns.show(outputs.finish(store: store, run: summary.run, out: URL(fileURLWithPath: out), score: score),
-                             quiet: quiet)
+                             quiet: quiet, seenNotes: &seenNotes)
             }
         }
         CLIRuns.printErr("sweep: \(ran) runs evaluated, \(skipped) skipped as finished, \(withFailures) with failed items -> \(dbPath)")

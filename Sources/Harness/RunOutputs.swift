@@ -38,17 +38,23 @@ public struct RunOutputs {
     }
 
     /// Scores a stored run when its benchmark has local labels; returns the lines to print (the headline
-    /// and the top-level metrics; `vispruner score` prints the full breakdown).
+    /// and the top-level metrics; `vispruner score` prints the full breakdown), its data notes indented below.
     public func score(store: ResultsStore, run: RunInfo, allowIncomplete: Bool) throws -> [String] {
+        let scored = try scoreAndNotes(store: store, run: run, allowIncomplete: allowIncomplete)
+        return scored.lines + scored.notes.map { "  note: \($0)" }
+    }
+
+    /// The score lines and, apart, the scorer's notes about the data (a missing choices file, unanswerable
+    /// problems): those are the same for every setting of a benchmark, so a sweep shows each once.
+    public func scoreAndNotes(store: ResultsStore, run: RunInfo, allowIncomplete: Bool) throws -> (lines: [String], notes: [String]) {
         let benchmark = try benchmark(for: run)
         guard benchmark.isScoredLocally else {
-            return ["\(run.config.label): no local score for \(run.config.dataset) \(run.config.split) (submit the answers to its server)"]
+            return (["\(run.config.label): no local score for \(run.config.dataset) \(run.config.split) (submit the answers to its server)"], [])
         }
         let report = try RunScoring.score(store: store, run: run, scorer: try benchmark.scorer(), allowIncomplete: allowIncomplete)
         let shown = report.metrics.filter { $0.name == report.headline || !$0.name.contains(".") }
-        var lines = ["\(run.config.label): " + shown.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")]
-        lines += report.notes.map { "  note: \($0)" }
-        return lines
+        return (["\(run.config.label): " + shown.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")],
+                report.notes)
     }
 
     /// The folder a run's files go to: `<root>/<dataset>/<model>/<run folder name>`, so no two models or
@@ -75,10 +81,12 @@ public struct RunOutputs {
         return written
     }
 
-    /// What `finish` did: files written, score lines, and problems (export or scoring failures).
+    /// What `finish` did: files written, score lines, the scorer's data notes, and problems (export or
+    /// scoring failures).
     public struct Finished: Sendable {
         public var written: [URL] = []
         public var scores: [String] = []
+        public var notes: [String] = []
         public var problems: [String] = []
     }
 
@@ -93,7 +101,9 @@ public struct RunOutputs {
             }
         }
         if score {
-            do { result.scores = try self.score(store: store, run: run, allowIncomplete: allowIncomplete) } catch {
+            do {
+                (result.scores, result.notes) = try scoreAndNotes(store: store, run: run, allowIncomplete: allowIncomplete)
+            } catch {
                 result.problems.append("\(run.config.label): not scored: \(error)")
             }
         }

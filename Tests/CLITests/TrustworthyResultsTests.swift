@@ -82,6 +82,26 @@ final class TrustworthyResultsTests: XCTestCase {
         XCTAssertTrue(m.stderr.contains("testdev_balanced_predictions.json"), m.stderr)
     }
 
+    /// A data note of the benchmark (GQA's missing choices file) holds for every setting of a sweep: it is said
+    /// once, under the first run's score, not once per run.
+    func testSweepSaysEachDataNoteOnce() throws {
+        let db = work.appendingPathComponent("notes.sqlite")
+        let r = try CLIRunner.run(["sweep", "--model", try model(), "--dataset", "gqa", "--method", "vispruner",
+                                   "--tokens", "16", "--tokens", "8", "--data-root", try data(), "--db", db.path,
+                                   "--max-new-tokens", "3", "--out", work.appendingPathComponent("out").path, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains(": accuracy=") }.count, 3, "unpruned + 2 budgets: \(r.stdout)")
+        let notes = lines.filter { $0.contains("note: validity/plausibility are 0") }
+        XCTAssertEqual(notes.count, 1, r.stdout)
+        let scoreLines = lines.indices.filter { lines[$0].contains(": accuracy=") }
+        let noteLine = try XCTUnwrap(lines.firstIndex { $0.contains("note: validity/plausibility") })
+        XCTAssertEqual(noteLine, scoreLines[0] + 1, "the note sits under the first score: \(r.stdout)")
+        // `eval` of one run still prints its notes with its score.
+        let eval = try CLIRunner.run(try evalArgs("gqa", db: work.appendingPathComponent("one.sqlite")))
+        XCTAssertTrue(eval.stdout.contains("  note: validity/plausibility are 0"), eval.stdout)
+    }
+
     /// A run whose process died after its last answer but before scoring is scored by the next report.
     func testARunStoppedBeforeItsScoringIsScoredByReport() throws {
         let db = work.appendingPathComponent("g.sqlite")

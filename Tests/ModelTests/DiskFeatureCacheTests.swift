@@ -366,6 +366,28 @@ final class DiskFeatureCacheTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "x", "the file is left alone")
     }
 
+    func testOpeningRemovesOnlyStaleTemporariesOfCrashedWriters() throws {
+        // What a writer killed before its rename leaves: a hidden temporary beside the real entries.
+        let first = try DiskFeatureCache(directory: root, maxBytes: 1 << 30)
+        try first.store(key("kept"), outputs(views: 1))
+        let name = key("x").fileName
+        let stale = root.appendingPathComponent(".\(name).123.abc.tmp")
+        let fresh = root.appendingPathComponent(".\(name).456.def.tmp")
+        let foreign = root.appendingPathComponent(".notes.tmp")  // not the cache's: never touched
+        for url in [stale, fresh, foreign] { try Data("partial".utf8).write(to: url) }
+        let old = Date(timeIntervalSinceNow: -(DiskFeatureCache.staleTemporaryAge + 60))
+        for url in [stale, foreign] {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: url.path)
+        }
+
+        let cache = try DiskFeatureCache(directory: root, maxBytes: 1 << 30)
+        XCTAssertEqual(cache.stats.staleTemporaries, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "a crashed writer's file is removed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fresh.path), "a live writer's file may still be renamed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: foreign.path))
+        assertBitExact(cache.load(key("kept")), outputs(views: 1))
+    }
+
     func testMissingDirectoryIsCreated() throws {
         let nested = root.appendingPathComponent("a/b/c")
         let cache = try DiskFeatureCache(directory: nested, maxBytes: 1 << 30)

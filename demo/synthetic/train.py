@@ -391,7 +391,7 @@ def tower_heads():
         "p_n": nn.Linear(d, 5), "p_tot": nn.Linear(d, 5)})
 
 
-def tower_losses(tower, heads, px, tg):
+def tower_losses(tower, heads, px, tg, code=None):
     pc, ps, pw, pn, pt, multi, mmask, counts = tg
     B = px.shape[0]
     x, _ = tower.select(px)
@@ -409,6 +409,11 @@ def tower_losses(tower, heads, px, tg):
          "shape": ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_shape"](p), ps.masked_fill(ps < 6, -100)),
          "word": ce(heads["p_word"](p), pw),
          "pn": ce(heads["p_n"](p), pn), "ptot": ce(heads["p_tot"](p), pt)}
+    if code is not None:
+        # distillation: the select layer's patch states themselves become the clean code the decoder recipe
+        # learns from quickly (oracle_features); slivers, whose object cannot be decided, are left out
+        keep = (ps != -100).unsqueeze(-1).float()
+        L["distil"] = (((x[:, 1:] - code.float()) ** 2) * keep).sum() / (keep.sum() * x.shape[-1])
     # accuracies on object patches only (background dominates the plain losses)
     with torch.no_grad():
         obj = (ps >= 0) & (ps < 6)
@@ -420,7 +425,7 @@ def tower_losses(tower, heads, px, tg):
 
 
 RAW_HEADS = True  # see tower_losses; --tower-ln-heads restores the LayerNorm probes of earlier runs
-TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5}
+TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5, "distil": 0.0}
 
 
 def train_tower(tower, pix, names, labels, args, log, val=None):
@@ -436,7 +441,9 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
         for pg in opt.param_groups:
             pg["lr"] = lr
         idx = torch.randint(0, len(names), (B,), generator=g).tolist()
-        L, acc = tower_losses(tower, heads, normalise(pix[idx]), tower_targets(labels, [names[i] for i in idx]))
+        nm = [names[i] for i in idx]
+        code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
+        L, acc = tower_losses(tower, heads, normalise(pix[idx]), tower_targets(labels, nm), code)
         loss = sum(TOWER_W[k] * v for k, v in L.items())
         opt.zero_grad()
         loss.backward()
@@ -452,13 +459,49 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
 def tower_val(tower, heads, val, log, tag):
     """Held-out tower accuracies (first 64 validation images)."""
     v_pix, v_names, v_labels = val
-    L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]))
+    code = oracle_features(v_labels, v_names[:64]) if TOWER_W["distil"] > 0 else None
+    L, acc = tower_losses(tower, heads, normalise(v_pix[:64]), tower_targets(v_labels, v_names[:64]), code)
     log("%s: %s" % (tag, tower_stats(L, acc)))
 
 
 def tower_stats(L, acc):
     return "(%s) [%s]" % (" ".join("%s %.3f" % (k, v.item()) for k, v in L.items()),
                           " ".join("%s %.2f" % kv for kv in acc.items()))
+
+
+def oracle_features(labels, names, scale=4.0):
+    """Diagnostics only (--oracle): the ideal select-layer code per patch instead of the tower's output --
+    one-hot colour (7), shape (7), sign word (16), how many of its kind (5) and in all (5), plus the patch's
+    row and column -- to measure what the decoder recipe can reach with a perfect tower."""
+    out = torch.zeros(len(names), 576, VIS["hidden"])
+    r = torch.arange(576) // 24
+    c = torch.arange(576) % 24
+    for b, n in enumerate(names):
+        lab = labels[n]
+        objs = lab["objs"]
+        counts = [sum(1 for o in objs if o["kind"] == "shape" and o["shape"] == x) for x in SHAPES]
+        total = sum(counts)
+        for i, j in enumerate(lab["patches"]):
+            if j < 0:
+                out[b, i, 6] = out[b, i, 13] = 1
+                continue
+            o = objs[j]
+            if not lab["gray"]:
+                out[b, i, COLORS.index(o["color"])] = 1
+            if o["kind"] == "word":
+                out[b, i, 12] = 1
+                out[b, i, 14 + WORDS.index(o["word"])] = 1
+            else:
+                out[b, i, 7 + SHAPES.index(o["shape"])] = 1
+                out[b, i, 30 + min(5, counts[SHAPES.index(o["shape"])]) - 1] = 1
+                out[b, i, 35 + min(5, total) - 1] = 1
+        for k in range(4):
+            f = math.pi * (k + 1) / 24
+            out[b, :, 40 + 4 * k] = torch.sin(r * f)
+            out[b, :, 41 + 4 * k] = torch.cos(r * f)
+            out[b, :, 42 + 4 * k] = torch.sin(c * f)
+            out[b, :, 43 + 4 * k] = torch.cos(c * f)
+    return (out * scale).half()
 
 
 @torch.no_grad()
@@ -906,10 +949,15 @@ def main():
     ap.add_argument("--init-from", default=None,
                     help="start from a saved llava15-synth checkpoint (its tower is kept frozen, the tower stage "
                          "is skipped): used to continue the LLM stage with a fresh, decaying learning rate")
+    ap.add_argument("--distil", type=float, default=0.0,
+                    help="weight of the stage-1 loss that pulls the select layer's patch states to oracle_features")
+    ap.add_argument("--oracle", action="store_true",
+                    help="diagnostics: train the decoder on ideal per-patch codes (oracle_features); saves nothing")
     args = ap.parse_args()
 
     global RAW_HEADS
     RAW_HEADS = not args.tower_ln_heads
+    TOWER_W["distil"] = args.distil
     # determinism: fixed seeds, fixed thread count, deterministic kernels where torch has them
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -954,6 +1002,10 @@ def main():
         p.requires_grad_(False)
     feats, atts = encode_all(tower, pix)
     v_feats, v_atts = encode_all(tower, v_pix)
+    if args.oracle:
+        feats = oracle_features(labels, [it["image"] for it in items])
+        v_feats = oracle_features(v_labels, [it["image"] for it in v_items])
+        log("diagnostic: oracle features replace the tower's (nothing is saved)")
     log("cached select-layer features %s" % (tuple(feats.shape),))
 
     model = Llava(LLM, VIS["hidden"])
@@ -982,6 +1034,8 @@ def main():
     va = evaluate(model, (v_samples, v_feats, v_atts), log, "final val", kinds=v_kinds)
     for T in (128, 64, 32, 16):  # VisPruner emulation (ratio 0.5) on the validation images
         evaluate(model, (v_samples, v_feats, v_atts), log, "final val", mode="vispruner%d" % T, kinds=v_kinds)
+    if args.oracle:
+        return
     save_checkpoints(tower, model, args.out_model, args.out_tower)
     log("saved %s and %s; total %.1f min; train %.2f/%.2f val %.2f/%.2f (first-turn / all turns)" % (
         args.out_model, args.out_tower, (time.time() - t_start) / 60, tr[0], tr[1], va[0], va[1]))

@@ -68,6 +68,9 @@ public struct DiskFeatureCacheStats: Equatable, Sendable {
     public var stored = 0
     /// Stores skipped because one entry alone exceeds the size bound.
     public var tooLarge = 0
+    /// Temporary files of writers that died mid-store (older than `DiskFeatureCache.staleTemporaryAge`),
+    /// deleted when the cache was opened.
+    public var staleTemporaries = 0
 
     public init() {}
 }
@@ -92,6 +95,9 @@ public final class DiskFeatureCache: @unchecked Sendable {
     /// Bytes per read or write call: large enough to be cheap, small enough that a lying size cannot make a
     /// read ask for more than exists.
     static let ioChunk = 4 << 20
+    /// A temporary file this old belongs to a writer that crashed (a store takes well under a second per
+    /// view); younger ones may still be written by a live shard on another host, so they stay.
+    public static let staleTemporaryAge: TimeInterval = 3600
 
     public let directory: URL
     public let maxBytes: Int64
@@ -121,6 +127,26 @@ public final class DiskFeatureCache: @unchecked Sendable {
         }
         self.directory = directory
         self.maxBytes = maxBytes
+        removeStaleTemporaries(now: Date())
+    }
+
+    /// A writer killed between creating its temporary file and the rename (kill -9, a crashed host) leaves the
+    /// file behind; eviction never counts hidden files, so without this they would pile up unbounded.
+    private func removeStaleTemporaries(now: Date) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        let marker = "." + Self.fileExtension + "."
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && name.contains(marker) {
+            let path = directory.appendingPathComponent(name).path
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & 0o170000) == 0o100000 /* S_ISREG */ else { continue }
+            #if canImport(Darwin)
+            let mtime = Double(info.st_mtimespec.tv_sec)
+            #else
+            let mtime = Double(info.st_mtim.tv_sec)
+            #endif
+            guard now.timeIntervalSince1970 - mtime > Self.staleTemporaryAge else { continue }
+            if unlink(path) == 0 { bump { $0.staleTemporaries += 1 } }
+        }
     }
 
     private func bump(_ change: (inout DiskFeatureCacheStats) -> Void) {
