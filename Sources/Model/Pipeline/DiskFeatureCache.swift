@@ -133,20 +133,29 @@ public final class DiskFeatureCache: @unchecked Sendable {
     /// A writer killed between creating its temporary file and the rename (kill -9, a crashed host) leaves the
     /// file behind; eviction never counts hidden files, so without this they would pile up unbounded.
     private func removeStaleTemporaries(now: Date) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
         let marker = "." + Self.fileExtension + "."
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && name.contains(marker) {
+        let temporaries = regularFiles { $0.hasPrefix(".") && $0.hasSuffix(".tmp") && $0.contains(marker) }
+        for file in temporaries where now.timeIntervalSince1970 - Double(file.mtime.tv_sec) > Self.staleTemporaryAge {
+            if unlink(file.path) == 0 { bump { $0.staleTemporaries += 1 } }
+        }
+    }
+
+    /// The directory's regular files (never symlinks, which could point outside it) whose names pass `keep`.
+    private func regularFiles(named keep: (String) -> Bool) -> [(path: String, size: Int64, mtime: timespec, name: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        var files: [(path: String, size: Int64, mtime: timespec, name: String)] = []
+        for name in names where keep(name) {
             let path = directory.appendingPathComponent(name).path
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & 0o170000) == 0o100000 /* S_ISREG */ else { continue }
             #if canImport(Darwin)
-            let mtime = Double(info.st_mtimespec.tv_sec)
+            let mtime = info.st_mtimespec
             #else
-            let mtime = Double(info.st_mtim.tv_sec)
+            let mtime = info.st_mtim
             #endif
-            guard now.timeIntervalSince1970 - mtime > Self.staleTemporaryAge else { continue }
-            if unlink(path) == 0 { bump { $0.staleTemporaries += 1 } }
+            files.append((path, Int64(info.st_size), mtime, name))
         }
+        return files
     }
 
     private func bump(_ change: (inout DiskFeatureCacheStats) -> Void) {
@@ -361,21 +370,8 @@ public final class DiskFeatureCache: @unchecked Sendable {
     /// Deletes the least-recently-used `.vfeat` files until the rest fit in `maxBytes`. Other shards list,
     /// touch and delete concurrently, so a file may vanish between listing and deletion; that is not an error.
     private func evictIfNeeded() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        var entries: [(path: String, size: Int64, mtime: timespec, name: String)] = []
-        var total: Int64 = 0
-        for name in names where name.hasSuffix("." + Self.fileExtension) && !name.hasPrefix(".") {
-            let path = directory.appendingPathComponent(name).path
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & 0o170000) == 0o100000 /* S_ISREG */ else { continue }
-            #if canImport(Darwin)
-            let mtime = info.st_mtimespec
-            #else
-            let mtime = info.st_mtim
-            #endif
-            entries.append((path, Int64(info.st_size), mtime, name))
-            total += Int64(info.st_size)
-        }
+        var entries = regularFiles { $0.hasSuffix("." + Self.fileExtension) && !$0.hasPrefix(".") }
+        var total = entries.reduce(Int64(0)) { $0 + $1.size }
         guard total > maxBytes else { return }
         // Oldest first; the name breaks ties so that every shard agrees on the order.
         entries.sort { ($0.mtime.tv_sec, $0.mtime.tv_nsec, $0.name) < ($1.mtime.tv_sec, $1.mtime.tv_nsec, $1.name) }
