@@ -211,6 +211,25 @@ class CLIPTower(nn.Module):
             x, cls = layer(x, want_cls=(i == len(layers) - 2))
         return x, cls[:, :, 1:]
 
+    def select_crop(self, px, r0, c0, g):
+        """select() on the g x g patch window at patch (r0, c0), with those patches' own position embeddings:
+        shapes span at most three patches, so a window holds all the context their labels need, at a fraction of
+        the cost of 576 tokens (attention is quadratic). Returns the select-layer states [B, 1 + g*g, d]."""
+        vm = self.vision_model
+        e = vm.embeddings
+        win = px[:, :, r0 * 14:(r0 + g) * 14, c0 * 14:(c0 + g) * 14] if px.shape[-1] == 336 else px  # or cut already
+        p = e.patch_embedding(win).flatten(2).transpose(1, 2)
+        pos = e.position_embedding.weight
+        c = (e.class_embedding + pos[0]).view(1, 1, -1).expand(p.shape[0], 1, -1)
+        x = vm.pre_layrnorm(torch.cat([c, p + pos[1 + crop_index(r0, c0, g)]], 1))
+        for layer in vm.encoder.layers[:-1]:
+            x, _ = layer(x)
+        return x
+
+
+def crop_index(r0, c0, g):
+    return ((r0 + torch.arange(g)).view(-1, 1) * 24 + (c0 + torch.arange(g)).view(1, -1)).reshape(-1)
+
 
 class RMSNorm(nn.Module):
     def __init__(self, d):
@@ -391,10 +410,17 @@ def tower_heads():
         "p_n": nn.Linear(d, 5), "p_tot": nn.Linear(d, 5)})
 
 
-def tower_losses(tower, heads, px, tg, code=None):
+def tower_losses(tower, heads, px, tg, code=None, crop=None):
     pc, ps, pw, pn, pt, multi, mmask, counts = tg
     B = px.shape[0]
-    x, _ = tower.select(px)
+    if crop is None:
+        x, _ = tower.select(px)
+    else:  # a window (--tower-crop): per-patch colour / shape / word only; counts need the whole picture
+        x = tower.select_crop(px, *crop)
+        idx = crop_index(*crop)
+        pc, ps, pw = pc[:, idx], ps[:, idx], pw[:, idx]
+        pn, pt = torch.full_like(pn[:, idx], -100), torch.full_like(pt[:, idx], -100)
+        code = code[:, idx] if code is not None else None
     # The probes read the raw select-layer states, with no LayerNorm in between, because that is what the
     # projector gets: with a LayerNorm in the probe the attributes were decodable only after normalisation, and
     # the decoder (from raw features through mlp2x_gelu) could not use them.
@@ -402,8 +428,9 @@ def tower_losses(tower, heads, px, tg, code=None):
     p = x[:, 1:] if RAW_HEADS else heads["p_ln"](x[:, 1:])
     ce = lambda lg, y: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), y.reshape(-1), ignore_index=-100) \
         if (y >= 0).any() else torch.zeros(())
-    L = {"multi": (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
-         "cnt": F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1)),
+    cls_on = 0.0 if crop is not None else 1.0  # [CLS] targets describe the whole picture
+    L = {"multi": cls_on * (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
+         "cnt": cls_on * F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1)),
          # object and background patches weigh the same (background is ~90% of the patches)
          "col": ce(heads["p_col"](p), pc.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_col"](p), pc.masked_fill(ps < 6, -100)),
          "shape": ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_shape"](p), ps.masked_fill(ps < 6, -100)),
@@ -443,7 +470,16 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
         idx = torch.randint(0, len(names), (B,), generator=g).tolist()
         nm = [names[i] for i in idx]
         code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
-        L, acc = tower_losses(tower, heads, normalise(pix[idx]), tower_targets(labels, nm), code)
+        crop = None
+        if args.tower_crop and step % 4 != 3:  # three window steps, then one whole picture for [CLS] and counts
+            g_ = args.tower_crop
+            r0, c0 = (int(v) for v in torch.randint(0, 24 - g_ + 1, (2,), generator=g))
+            crop = (r0, c0, g_)
+            more = torch.randint(0, len(names), (B * (args.tower_crop_mult - 1),), generator=g).tolist()
+            idx, nm = idx + more, nm + [names[i] for i in more]
+            code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
+        u8 = pix[idx] if crop is None else pix[idx][:, crop[0] * 14:(crop[0] + crop[2]) * 14, crop[1] * 14:(crop[1] + crop[2]) * 14]
+        L, acc = tower_losses(tower, heads, normalise(u8), tower_targets(labels, nm), code, crop)
         loss = sum(TOWER_W[k] * v for k, v in L.items())
         opt.zero_grad()
         loss.backward()
@@ -600,6 +636,51 @@ def referents(q, lab):
     return [i for i, j in enumerate(lab["patches"]) if j in pick]
 
 
+RELATION = None  # compiled in pair_referents
+
+
+def pair_referents(q, lab):
+    """For a relation question ("Is the star to the left of the red circle?"), the patches of its first and of
+    its second object, for two heads that must look at one each: an average over both objects cannot say which
+    is where. None for other questions or when either object has no patch."""
+    global RELATION
+    import re
+    if RELATION is None:
+        RELATION = re.compile(r"Is (the (?:[a-z]+ )?[a-z]+) (?:to the left or to the right of|above or below|"
+                              r"to the left of|to the right of|above|below|on the left of|on the right of) "
+                              r"(the (?:[a-z]+ )?[a-z]+)\?")
+    m = RELATION.search(q)
+    if not m:
+        return None
+    a, b = referents(m.group(1), lab), referents(m.group(2), lab)
+    return (a, b) if a and b else None
+
+
+def counts_all(q):
+    """"How many shapes are there?": its referents are every shape, whose per-kind counts differ, so what one
+    head brings back from them cannot name the total by itself; no readout loss for these."""
+    return "How many shapes" in q
+
+
+SQA_SUP = False     # --sqa-sup
+LETTER_ANSWERS = {}  # first answer token of "A".."E" -> option index (filled in main)
+NEWLINE, DOT, SPACE = 13, 29889, 29871
+LETTER_PIECES = {29909: 0, 29933: 1, 29907: 2, 29928: 3, 29923: 4}  # "A".."E" after a newline
+
+
+def choice_tokens(post, start, end):
+    """Options of a multiple-choice prompt ("\nA. red\nB. blue") within post[start:end]: (position of the
+    option's first informative token, position of its letter), in order; [] when there are none."""
+    out = []
+    for j in range(start, end - 3):
+        if post[j] == NEWLINE and LETTER_PIECES.get(post[j + 1]) == len(out) and post[j + 2] == DOT:
+            v = j + 3
+            if post[v] == SPACE and v + 1 < end:  # numbers come as "▁" + digit
+                v += 1
+            out.append((v, j + 1))
+    return out
+
+
 TOKEN_ATTR = {}  # first token of each colour / shape word -> ("color" | "shape", name); filled in main
 
 
@@ -696,7 +777,9 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     emb = model.model.embed_tokens
     seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
     aux_pos, aux_t = [], []
-    sup_rows, sup_pos, sup_cols = [], [], []
+    sup_rows, sup_pos, sup_cols, no_read = [], [], [], []
+    pair_rows, pair_pos, pair_cols = [], [], []  # head 1: the second object of relation questions
+    letters, picks = [], []  # head 1 of multiple-choice prompts: option value -> its letter; answer -> right option
     tasks = {0: [], 1: []}  # layer -> [(row, position, target positions)] of the two-hop circuit
     for b, (img_i, (pre, post, tmask), *rest) in enumerate(batch):
         v = feats[img_i].float()
@@ -716,9 +799,16 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             for i, (t, tid) in enumerate(zip(tmask, post)):
                 if t:
                     if not tmask[i - 1]:  # the answer's first token: look back at the question's attribute words
-                        words = [j for j in range(q_start, i) if post[j] in TOKEN_ATTR]
+                        choices = choice_tokens(post, q_start, i) if SQA_SUP else []
+                        end = choices[0][0] - 2 if choices else i  # not the options' words
+                        words = [j for j in range(q_start, end) if post[j] in TOKEN_ATTR]
                         if words:
                             tasks[1].append((b, off + i - 1, [off + j for j in words]))
+                        letter = LETTER_ANSWERS.get(tid)
+                        if choices and letter is not None and letter < len(choices):
+                            for v, lp in choices:  # each option's value token looks at its own letter
+                                letters.append((b, off + v, [off + lp]))
+                            picks.append((b, off + i - 1, [off + choices[letter][0]], tid))
                     q_start = i + 1
                     continue
                 attr = TOKEN_ATTR.get(tid)
@@ -732,13 +822,23 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         for i, (t, tid) in enumerate(zip(tmask, post)):
             if t:
                 if sup is not None and rest and (i == 0 or not tmask[i - 1]):
-                    r = torch.tensor(rest[0][turn], dtype=torch.long)
-                    if sel is not None and len(r):
-                        r = torch.nonzero(torch.isin(sel, r)).view(-1)
-                    if len(r):
-                        sup_rows.append(b)
-                        sup_pos.append(off + i - 1)
-                        sup_cols.append(len(pre) + r)
+                    pair = rest[2][turn] if len(rest) > 2 else None
+                    targets = [(0, rest[0][turn])] if pair is None else [(0, pair[0]), (1, pair[1])]
+                    for head, refs in targets:
+                        r = torch.tensor(refs, dtype=torch.long)
+                        if sel is not None and len(r):
+                            r = torch.nonzero(torch.isin(sel, r)).view(-1)
+                        if not len(r):
+                            continue
+                        if head == 0:
+                            sup_rows.append(b)
+                            sup_pos.append(off + i - 1)
+                            sup_cols.append(len(pre) + r)
+                            no_read.append(len(rest) > 3 and rest[3][turn])
+                        else:
+                            pair_rows.append(b)
+                            pair_pos.append(off + i - 1)
+                            pair_cols.append(len(pre) + r)
                 tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
                 tgt_ids.append(tid)
                 turn_of.append((b, turn))
@@ -747,7 +847,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         seqs.append(x)
     L = max(s.shape[0] for s in seqs)
     X = torch.stack([F.pad(s, (0, 0, 0, L - s.shape[0])) for s in seqs])
-    if sup is not None and (sup_rows or tasks[0] or tasks[1]):
+    if sup is not None and (sup_rows or pair_rows or letters or tasks[0] or tasks[1]):
         H, inputs, cs = model.hidden(X, keep_inputs=True)
     else:
         H = model.hidden(X)
@@ -795,12 +895,37 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             if len(sup) > 3 and sup[3] > 0:
                 # readout: what that head brings back from the referents must name the answer by itself, for
                 # answers that are a property of the patches looked at (a colour, a shape, a count, a word)
-                keep = torch.tensor([readout_ok(tgt_ids[tgt_pos.index((b, p))]) for b, p in zip(sup_rows, sup_pos)])
+                keep = torch.tensor([readout_ok(tgt_ids[tgt_pos.index((b, p))]) and not nr
+                                     for b, p, nr in zip(sup_rows, sup_pos, no_read)])
                 if keep.any():
                     o = model.head_output(layer, inputs[layer], sup[2], A, rows)
                     first = torch.tensor([tgt_ids[tgt_pos.index((b, p))] for b, p in zip(sup_rows, sup_pos)])
                     lg = model.lm_head(model.model.norm(o[keep]))
                     loss = loss + sup[3] * F.cross_entropy(lg, first[keep])
+    if sup is not None and pair_rows:
+        rows, pos = torch.tensor(pair_rows), torch.tensor(pair_pos)
+        want = torch.zeros(len(pair_rows), L, dtype=torch.bool)
+        for n, c in enumerate(pair_cols):
+            want[n, c] = True
+        for layer in sup[1]:
+            A = model.head_attention(layer, inputs[layer], cs, 1, rows, pos)
+            mass = (A * want).sum(-1)
+            STATS["pair@%d" % layer] = mass.mean().item()
+            loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
+    if sup is not None and letters:
+        for layer, items, name in ((0, letters, "letter@0"), (max(sup[1]), picks, "pick@%d" % max(sup[1]))):
+            rows_, pos_ = torch.tensor([t[0] for t in items]), torch.tensor([t[1] for t in items])
+            want_ = torch.zeros(len(items), L, dtype=torch.bool)
+            for n, t in enumerate(items):
+                want_[n, t[2]] = True
+            A_ = model.head_attention(layer, inputs[layer], cs, 1, rows_, pos_)
+            mass_ = (A_ * want_).sum(-1)
+            STATS[name] = mass_.mean().item()
+            loss = loss + sup[4] * -(torch.log(mass_ + 1e-4)).mean()
+            if items is picks and sup[3] > 0:  # what the answer brings back from the right option names its letter
+                o = model.head_output(layer, inputs[layer], 1, A_, rows_)
+                first = torch.tensor([t[3] for t in items])
+                loss = loss + sup[3] * F.cross_entropy(model.lm_head(model.model.norm(o)), first)
     ok = (logits.argmax(-1) == y).tolist()
     per = {}
     for k, o in zip(turn_of, ok):  # an answer is right only if every token (and </s>) is
@@ -924,6 +1049,9 @@ def main():
     ap.add_argument("--tower-steps", type=int, default=300)
     ap.add_argument("--tower-batch", type=int, default=16)
     ap.add_argument("--tower-lr", type=float, default=2e-3)
+    ap.add_argument("--tower-crop", type=int, default=0,
+                    help="train stage 1 mostly on G x G patch windows (e.g. 10); every 4th step sees whole pictures")
+    ap.add_argument("--tower-crop-mult", type=int, default=4, help="window steps use this many times the batch")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -951,9 +1079,17 @@ def main():
                          "is skipped): used to continue the LLM stage with a fresh, decaying learning rate")
     ap.add_argument("--distil", type=float, default=0.0,
                     help="weight of the stage-1 loss that pulls the select layer's patch states to oracle_features")
+    ap.add_argument("--pair-sup", action="store_true",
+                    help="relation questions: head 0 of --attn-layers looks at the first object, head 1 at the second; "
+                         "no readout loss on 'How many shapes'")
+    ap.add_argument("--sqa-sup", action="store_true",
+                    help="multiple-choice prompts: head 1 of layer 0 at each option looks at its letter, head 1 of the "
+                         "last --attn-layers layer at the answer looks at the right option and names its letter")
+    ap.add_argument("--llm-layers", type=int, default=LLM["layers"], help="decoder depth")
     ap.add_argument("--oracle", action="store_true",
                     help="diagnostics: train the decoder on ideal per-patch codes (oracle_features); saves nothing")
     args = ap.parse_args()
+    LLM["layers"] = args.llm_layers
 
     global RAW_HEADS
     RAW_HEADS = not args.tower_ln_heads
@@ -1012,7 +1148,11 @@ def main():
     if init_model is not None:
         model.load_state_dict(init_model.state_dict())
     turn_refs = lambda it: [referents(c["value"], labels[it["image"]]) for c in it["conversations"][0::2]]
-    samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]]) for i, it in enumerate(items)]
+    turn_pairs = lambda it: [pair_referents(c["value"], labels[it["image"]]) if args.pair_sup else None
+                             for c in it["conversations"][0::2]]
+    turn_noread = lambda it: [args.pair_sup and counts_all(c["value"]) for c in it["conversations"][0::2]]
+    samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it))
+               for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
@@ -1025,6 +1165,9 @@ def main():
     if args.attn_sup > 0:
         sup = (args.attn_sup, [int(x) for x in args.attn_layers.split(",")], 0, args.readout_weight, args.hop_weight)
         READOUT_IDS.update(readout_tokens(tok))
+        global SQA_SUP
+        SQA_SUP = args.sqa_sup
+        LETTER_ANSWERS.update({tok.answer_ids(x)[0]: k for k, x in enumerate("ABCDE")})
         TOKEN_ATTR.update(attribute_tokens(tok))
     train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux,
               sup=sup)
