@@ -768,6 +768,16 @@ def readout_ok(token_id):
     return token_id in READOUT_IDS
 
 
+def look(model, inputs, cs, layer, head, rows, pos, cols, L):
+    """One head's softmax rows at (rows, pos) and the mass each puts on its target positions cols[n]; the loss
+    -log(mass) is what teaches that head where to look."""
+    want = torch.zeros(len(cols), L, dtype=torch.bool)
+    for n, c in enumerate(cols):
+        want[n, c] = True
+    A = model.head_attention(layer, inputs[layer], cs, head, torch.as_tensor(rows), torch.as_tensor(pos))
+    return A, (A * want).sum(-1)
+
+
 def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=None, aux=None, sup=None):
     """Splice projected visual tokens where <image> was, pad right, return loss and answer-level accuracy.
     sup = (weight, layers, head): attention supervision. At the position that predicts each answer's first
@@ -869,11 +879,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             if not items:
                 continue
             rows_, pos_ = torch.tensor([t[0] for t in items]), torch.tensor([t[1] for t in items])
-            want_ = torch.zeros(len(items), L, dtype=torch.bool)
-            for n, t in enumerate(items):
-                want_[n, t[2]] = True
-            A_ = model.head_attention(layer, inputs[layer], cs, sup[2], rows_, pos_)
-            mass_ = (A_ * want_).sum(-1)
+            A_, mass_ = look(model, inputs, cs, layer, sup[2], rows_, pos_, [t[2] for t in items], L)
             STATS["hop@%d" % layer] = mass_.mean().item()
             loss = loss + sup[4] * -(torch.log(mass_ + 1e-4)).mean()
             if layer == 1 and sup[3] > 0:  # what the answer brings back from the question's words names the answer
@@ -884,12 +890,8 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                     loss = loss + sup[3] * F.cross_entropy(model.lm_head(model.model.norm(o[keep])), first[keep])
     if sup is not None and sup_rows:
         rows, pos = torch.tensor(sup_rows), torch.tensor(sup_pos)
-        want = torch.zeros(len(sup_rows), L, dtype=torch.bool)
-        for n, c in enumerate(sup_cols):
-            want[n, c] = True
         for layer in sup[1]:
-            A = model.head_attention(layer, inputs[layer], cs, sup[2], rows, pos)
-            mass = (A * want).sum(-1)
+            A, mass = look(model, inputs, cs, layer, sup[2], rows, pos, sup_cols, L)
             STATS["mass@%d" % layer] = mass.mean().item()
             loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
             if len(sup) > 3 and sup[3] > 0:
@@ -904,22 +906,14 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                     loss = loss + sup[3] * F.cross_entropy(lg, first[keep])
     if sup is not None and pair_rows:
         rows, pos = torch.tensor(pair_rows), torch.tensor(pair_pos)
-        want = torch.zeros(len(pair_rows), L, dtype=torch.bool)
-        for n, c in enumerate(pair_cols):
-            want[n, c] = True
         for layer in sup[1]:
-            A = model.head_attention(layer, inputs[layer], cs, 1, rows, pos)
-            mass = (A * want).sum(-1)
+            _, mass = look(model, inputs, cs, layer, 1, rows, pos, pair_cols, L)
             STATS["pair@%d" % layer] = mass.mean().item()
             loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
     if sup is not None and letters:
         for layer, items, name in ((0, letters, "letter@0"), (max(sup[1]), picks, "pick@%d" % max(sup[1]))):
             rows_, pos_ = torch.tensor([t[0] for t in items]), torch.tensor([t[1] for t in items])
-            want_ = torch.zeros(len(items), L, dtype=torch.bool)
-            for n, t in enumerate(items):
-                want_[n, t[2]] = True
-            A_ = model.head_attention(layer, inputs[layer], cs, 1, rows_, pos_)
-            mass_ = (A_ * want_).sum(-1)
+            A_, mass_ = look(model, inputs, cs, layer, 1, rows_, pos_, [t[2] for t in items], L)
             STATS[name] = mass_.mean().item()
             loss = loss + sup[4] * -(torch.log(mass_ + 1e-4)).mean()
             if items is picks and sup[3] > 0:  # what the answer brings back from the right option names its letter
