@@ -211,13 +211,12 @@ class CLIPTower(nn.Module):
             x, cls = layer(x, want_cls=(i == len(layers) - 2))
         return x, cls[:, :, 1:]
 
-    def select_crop(self, px, r0, c0, g):
-        """select() on the g x g patch window at patch (r0, c0), with those patches' own position embeddings:
-        shapes span at most three patches, so a window holds all the context their labels need, at a fraction of
-        the cost of 576 tokens (attention is quadratic). Returns the select-layer states [B, 1 + g*g, d]."""
+    def select_crop(self, win, r0, c0, g):
+        """select() on win, the pixels of the g x g patch window at patch (r0, c0), with those patches' own position
+        embeddings: shapes span at most three patches, so a window holds all the context their labels need, at a
+        fraction of the cost of 576 tokens (attention is quadratic). Returns the select-layer states [B, 1 + g*g, d]."""
         vm = self.vision_model
         e = vm.embeddings
-        win = px[:, :, r0 * 14:(r0 + g) * 14, c0 * 14:(c0 + g) * 14] if px.shape[-1] == 336 else px  # or cut already
         p = e.patch_embedding(win).flatten(2).transpose(1, 2)
         pos = e.position_embedding.weight
         c = (e.class_embedding + pos[0]).view(1, 1, -1).expand(p.shape[0], 1, -1)
@@ -469,7 +468,6 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
             pg["lr"] = lr
         idx = torch.randint(0, len(names), (B,), generator=g).tolist()
         nm = [names[i] for i in idx]
-        code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
         crop = None
         if args.tower_crop and step % 4 != 3:  # three window steps, then one whole picture for [CLS] and counts
             g_ = args.tower_crop
@@ -477,7 +475,7 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
             crop = (r0, c0, g_)
             more = torch.randint(0, len(names), (B * (args.tower_crop_mult - 1),), generator=g).tolist()
             idx, nm = idx + more, nm + [names[i] for i in more]
-            code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
+        code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
         u8 = pix[idx] if crop is None else pix[idx][:, crop[0] * 14:(crop[0] + crop[2]) * 14, crop[1] * 14:(crop[1] + crop[2]) * 14]
         L, acc = tower_losses(tower, heads, normalise(u8), tower_targets(labels, nm), code, crop)
         loss = sum(TOWER_W[k] * v for k, v in L.items())
@@ -664,8 +662,8 @@ def counts_all(q):
 
 SQA_SUP = False     # --sqa-sup
 LETTER_ANSWERS = {}  # first answer token of "A".."E" -> option index (filled in main)
-NEWLINE, DOT, SPACE = 13, 29889, 29871
-LETTER_PIECES = {29909: 0, 29933: 1, 29907: 2, 29928: 3, 29923: 4}  # "A".."E" after a newline
+PIECES = {}  # "<0x0A>", ".", "▁" -> token id, and LETTER_PIECES: "A".."E" after a newline -> index (filled in main)
+LETTER_PIECES = {}
 
 
 def choice_tokens(post, start, end):
@@ -673,9 +671,9 @@ def choice_tokens(post, start, end):
     option's first informative token, position of its letter), in order; [] when there are none."""
     out = []
     for j in range(start, end - 3):
-        if post[j] == NEWLINE and LETTER_PIECES.get(post[j + 1]) == len(out) and post[j + 2] == DOT:
+        if post[j] == PIECES["<0x0A>"] and LETTER_PIECES.get(post[j + 1]) == len(out) and post[j + 2] == PIECES["."]:
             v = j + 3
-            if post[v] == SPACE and v + 1 < end:  # numbers come as "▁" + digit
+            if post[v] == PIECES["▁"] and v + 1 < end:  # numbers come as "▁" + digit
                 v += 1
             out.append((v, j + 1))
     return out
@@ -1162,6 +1160,8 @@ def main():
         global SQA_SUP
         SQA_SUP = args.sqa_sup
         LETTER_ANSWERS.update({tok.answer_ids(x)[0]: k for k, x in enumerate("ABCDE")})
+        LETTER_PIECES.update({tok.sp.piece_to_id(x): k for k, x in enumerate("ABCDE")})
+        PIECES.update({x: tok.sp.piece_to_id(x) for x in ("<0x0A>", ".", "▁")})
         TOKEN_ATTR.update(attribute_tokens(tok))
     train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux,
               sup=sup)
