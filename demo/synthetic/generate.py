@@ -48,6 +48,8 @@ PLURAL = {"circle": "circles", "square": "squares", "triangle": "triangles", "st
 WORDS = ["CAT", "SUN", "STOP", "BOOK", "MILK", "FISH", "TREE", "DOOR",
          "BIKE", "RAIN", "GOLD", "OPEN", "42", "17", "305", "88"]
 NUM_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+# shape diameters in view pixels and their weights per size class (--shape-sizes changes them for pilots)
+SIZES = {"small": (14, 20, 0.3), "medium": (22, 30, 0.4), "large": (32, 40, 0.3)}
 VIEW = 336  # LLaVA-1.5 input size; object sizes are chosen in this view's pixels
 QPI = 4  # demo: questions per image for VQAv2 and GQA (few images, many questions: the demo grid stays fast)
 
@@ -178,8 +180,9 @@ def make_scene(rng, n_shapes=None, n_words=None, gray_ok=True, min_shapes=1):
         # At most ~3 patches across: a shape is then told by its outline within a patch or two (a curve, a
         # corner, a notch), which a tower trained for minutes on 2 cores can learn; the small ones live in one
         # or two patches, where pruning the wrong tokens removes them.
-        size_cls = rng.choices(["small", "medium", "large"], [0.0 if mode == "tiny" else 0.3, 0.4, 0.3])[0]
-        diam_view = {"small": (14, 20), "medium": (22, 30), "large": (32, 40)}[size_cls]
+        size_cls = rng.choices(["small", "medium", "large"],
+                               [0.0 if mode == "tiny" else SIZES["small"][2], SIZES["medium"][2], SIZES["large"][2]])[0]
+        diam_view = SIZES[size_cls][:2]
         r = rng.uniform(*diam_view) / 2 / scale
         for _ in range(60):
             cx, cy = rng.uniform(r + 1, w - r - 1), rng.uniform(r + 1, h - r - 1)
@@ -831,7 +834,15 @@ def main():
     ap.add_argument("--n", type=int, default=210, help="demo: target questions per benchmark (about)")
     ap.add_argument("--images", type=int, default=6000, help="train: number of images")
     ap.add_argument("--turns", type=int, default=6, help="train: question turns per image")
+    ap.add_argument("--shape-sizes", default=None,
+                    help="pilots: small,medium,large diameters and weights as lo-hi:w,lo-hi:w,lo-hi:w "
+                         "(default 14-20:0.3,22-30:0.4,32-40:0.3)")
     args = ap.parse_args()
+    if args.shape_sizes:
+        for k, part in zip(("small", "medium", "large"), args.shape_sizes.split(",")):
+            span, w = part.split(":")
+            lo, hi = span.split("-")
+            SIZES[k] = (float(lo), float(hi), float(w))
     (write_train if args.split == "train" else write_demo)(args)
 
 

@@ -227,7 +227,33 @@ class CLIPTower(nn.Module):
 
 
 def crop_index(r0, c0, g):
+    """Patch indices of g x g windows at (r0, c0): ints give [g*g], per-image tensors [B] give [B, g*g]."""
+    if torch.is_tensor(r0):
+        a = torch.arange(g)
+        return ((r0.view(-1, 1, 1) + a.view(1, -1, 1)) * 24 + (c0.view(-1, 1, 1) + a.view(1, 1, -1))).flatten(1)
     return ((r0 + torch.arange(g)).view(-1, 1) * 24 + (c0 + torch.arange(g)).view(1, -1)).reshape(-1)
+
+
+def focus_windows(labels, names, g, gen):
+    """Per-image window corners (--tower-focus) that hold a random object of the picture (a shape three times in
+    four, else a sign) at a random patch of the window's interior. Uniform windows mostly see background, so the
+    shape losses get few examples per step; and only the interior is supervised (tower_losses), because a
+    border patch's object is cut by the window, so its shape cannot be told from inside it."""
+    r0, c0 = [], []
+    for n in names:
+        lab = labels[n]
+        objs = lab["objs"]
+        shapes = [j for j, o in enumerate(objs) if o["kind"] == "shape"]
+        words = [j for j, o in enumerate(objs) if o["kind"] == "word"]
+        pool = shapes if (shapes and (not words or torch.rand((), generator=gen) < 0.75)) else words
+        j = pool[int(torch.randint(0, len(pool), (), generator=gen))]
+        ps = [i for i, q in enumerate(lab["patches"]) if q == j]
+        i = ps[int(torch.randint(0, len(ps), (), generator=gen))] if ps else int(torch.randint(0, 576, (), generator=gen))
+        pr, pc = divmod(i, 24)
+        dr, dc = (int(v) for v in torch.randint(1, g - 1, (2,), generator=gen))  # inside the supervised interior
+        r0.append(min(max(pr - dr, 0), 24 - g))
+        c0.append(min(max(pc - dc, 0), 24 - g))
+    return torch.tensor(r0), torch.tensor(c0)
 
 
 class RMSNorm(nn.Module):
@@ -417,9 +443,16 @@ def tower_losses(tower, heads, px, tg, code=None, crop=None):
     else:  # a window (--tower-crop): per-patch colour / shape / word only; counts need the whole picture
         x = tower.select_crop(px, *crop)
         idx = crop_index(*crop)
-        pc, ps, pw = pc[:, idx], ps[:, idx], pw[:, idx]
-        pn, pt = torch.full_like(pn[:, idx], -100), torch.full_like(pt[:, idx], -100)
-        code = code[:, idx] if code is not None else None
+        idx = idx.expand(B, -1) if idx.dim() == 1 else idx
+        pc, ps, pw = pc.gather(1, idx), ps.gather(1, idx), pw.gather(1, idx)
+        pn, pt = torch.full_like(pc, -100), torch.full_like(pc, -100)
+        code = code.gather(1, idx.unsqueeze(-1).expand(-1, -1, code.shape[-1])) if code is not None else None
+        if torch.is_tensor(crop[0]):  # focus windows: the border ring has no target, its objects are cut
+            g = crop[2]
+            ring = torch.ones(g, g, dtype=torch.bool)
+            ring[1:-1, 1:-1] = False
+            ring = ring.view(1, -1).expand(B, -1)
+            pc, ps, pw = pc.masked_fill(ring, -100), ps.masked_fill(ring, -100), pw.masked_fill(ring, -100)
     # The probes read the raw select-layer states, with no LayerNorm in between, because that is what the
     # projector gets: with a LayerNorm in the probe the attributes were decodable only after normalisation, and
     # the decoder (from raw features through mlp2x_gelu) could not use them.
@@ -443,7 +476,9 @@ def tower_losses(tower, heads, px, tg, code=None, crop=None):
     # accuracies on object patches only (background dominates the plain losses)
     with torch.no_grad():
         obj = (ps >= 0) & (ps < 6)
+        shp = (ps >= 0) & (ps < 5)  # shapes only: sign patches (class 5) are easy and inflate shape@obj
         acc = {"shape@obj": (heads["p_shape"](p).argmax(-1) == ps)[obj].float().mean().item(),
+               "shape@shape": (heads["p_shape"](p).argmax(-1) == ps)[shp].float().mean().item(),
                "col@obj": (heads["p_col"](p).argmax(-1) == pc)[obj & (pc >= 0)].float().mean().item(),
                "word@sign": (heads["p_word"](p).argmax(-1) == pw)[pw >= 0].float().mean().item() if (pw >= 0).any() else 0,
                "n@obj": (heads["p_n"](p).argmax(-1) == pn)[pn >= 0].float().mean().item()}
@@ -462,6 +497,7 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
     g = torch.Generator().manual_seed(args.seed + 1)
     steps, B = args.tower_steps, args.tower_batch
     t0 = time.time()
+    every = tower_targets(labels, names)  # once: building targets per step is slow for big window batches
     for step in range(steps):
         lr = args.tower_lr * min(1.0, (step + 1) / 30) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for pg in opt.param_groups:
@@ -472,12 +508,20 @@ def train_tower(tower, pix, names, labels, args, log, val=None):
         if args.tower_crop and step % 4 != 3:  # three window steps, then one whole picture for [CLS] and counts
             g_ = args.tower_crop
             r0, c0 = (int(v) for v in torch.randint(0, 24 - g_ + 1, (2,), generator=g))
-            crop = (r0, c0, g_)
             more = torch.randint(0, len(names), (B * (args.tower_crop_mult - 1),), generator=g).tolist()
             idx, nm = idx + more, nm + [names[i] for i in more]
+            crop = (r0, c0, g_) if not args.tower_focus else focus_windows(labels, nm, g_, g) + (g_,)
         code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
-        u8 = pix[idx] if crop is None else pix[idx][:, crop[0] * 14:(crop[0] + crop[2]) * 14, crop[1] * 14:(crop[1] + crop[2]) * 14]
-        L, acc = tower_losses(tower, heads, normalise(u8), tower_targets(labels, nm), code, crop)
+        if crop is None:
+            u8 = pix[idx]
+        elif torch.is_tensor(crop[0]):
+            w_ = crop[2] * 14
+            u8 = np.stack([pix[i][r * 14:r * 14 + w_, c * 14:c * 14 + w_] for i, r, c in
+                           zip(idx, crop[0].tolist(), crop[1].tolist())])
+        else:
+            u8 = pix[idx][:, crop[0] * 14:(crop[0] + crop[2]) * 14, crop[1] * 14:(crop[1] + crop[2]) * 14]
+        at = torch.tensor(idx)
+        L, acc = tower_losses(tower, heads, normalise(u8), tuple(t[at] for t in every), code, crop)
         loss = sum(TOWER_W[k] * v for k, v in L.items())
         opt.zero_grad()
         loss.backward()
@@ -546,6 +590,53 @@ def encode_all(tower, pix, bs=32):
         feats.append(x[:, 1:].half())
         atts.append(cls.mean(1))  # head-averaged [CLS] attention, VisPruner's importance score
     return torch.cat(feats), torch.cat(atts)
+
+
+@torch.no_grad()
+def fit_feature_map(feats, kind, target=None, eps=1e-2, ridge=1e-1, chunk=256):
+    """A linear map z = (x - mu) @ A + o of the select-layer states for stage 2. One direction carries two thirds
+    of the tower's feature variance (the attribute directions ~1%), so the decoder's first hop, a dot product of a
+    word's query with the projected patches, learns slowly on raw states. 'whiten' rescales every principal
+    direction to unit variance; 'oracle' is the least-squares map to oracle_features (the code the decoder recipe
+    learns from quickly). Either way the map is linear, so fold_feature_map puts it into mm_projector.0 exactly and
+    the saved checkpoint reads raw states, as LLaVA feeds them."""
+    d = feats.shape[-1]
+    n, s1, xx = 0, torch.zeros(d, dtype=torch.float64), torch.zeros(d, d, dtype=torch.float64)
+    xo, so = torch.zeros(d, d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64)
+    for i in range(0, len(feats), chunk):
+        x = feats[i:i + chunk].reshape(-1, d).double()
+        n, s1, xx = n + len(x), s1 + x.sum(0), xx + x.T @ x
+        if kind == "oracle":
+            o = target[i:i + chunk].reshape(-1, d).double()
+            xo, so = xo + x.T @ o, so + o.sum(0)
+    mu = s1 / n
+    cov = xx / n - torch.outer(mu, mu)
+    if kind == "whiten":
+        e, V = torch.linalg.eigh(cov)
+        A = V @ torch.diag(1.0 / torch.sqrt(e.clamp(min=0) + eps)) @ V.T
+        o = torch.zeros(d, dtype=torch.float64)
+    else:
+        ob = so / n
+        cxo = xo / n - torch.outer(mu, ob)
+        A = torch.linalg.solve(cov + ridge * torch.eye(d, dtype=torch.float64), cxo)
+        o = ob
+    return mu.float(), A.float(), o.float()
+
+
+@torch.no_grad()
+def apply_feature_map(feats, fm, chunk=256):
+    mu, A, o = fm
+    return torch.cat([((feats[i:i + chunk].float() - mu) @ A + o).half() for i in range(0, len(feats), chunk)])
+
+
+@torch.no_grad()
+def fold_feature_map(model, fm):
+    """Projector(map(x)) == projector'(x): W' = W A^T, b' = b + W o - W' mu."""
+    mu, A, o = fm
+    lin = model.model.mm_projector[0]
+    W, b = lin.weight.clone(), lin.bias.clone()
+    lin.weight.copy_(W @ A.T)
+    lin.bias.copy_(b + W @ o - lin.weight @ mu)
 
 
 # ----------------------------------------------------------------------------- stage 2: LLM
@@ -927,7 +1018,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     return loss, sum(per.values()), len(per)
 
 
-def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None, aux=None, sup=None):
+def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None, aux=None, sup=None, warm=None):
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     rng = random.Random(args.seed + 2)
@@ -941,7 +1032,8 @@ def train_llm(model, samples, feats, atts, objps, val, args, log, val_kinds=None
         batch = [samples[rng.randrange(len(samples))] for _ in range(B)]
         r = rng.random()  # one kind of visual input per batch, so little padding is wasted
         mode = "full" if r < args.full_frac else ("objects" if r < 0.75 else "prune")
-        loss, c, n = batch_forward(model, batch, feats, atts, rng, mode, objps=objps, aux=aux, sup=sup)
+        f = warm if warm is not None and step < args.oracle_warmup else feats
+        loss, c, n = batch_forward(model, batch, f, atts, rng, mode, objps=objps, aux=aux, sup=sup)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -1044,6 +1136,9 @@ def main():
     ap.add_argument("--tower-crop", type=int, default=0,
                     help="train stage 1 mostly on G x G patch windows (e.g. 10); every 4th step sees whole pictures")
     ap.add_argument("--tower-crop-mult", type=int, default=4, help="window steps use this many times the batch")
+    ap.add_argument("--tower-focus", action="store_true",
+                    help="per-image windows, each around one of its picture's objects, with targets on the interior "
+                         "patches only (e.g. --tower-crop 5 --tower-crop-mult 24)")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -1078,10 +1173,19 @@ def main():
                     help="multiple-choice prompts: head 1 of layer 0 at each option looks at its letter, head 1 of the "
                          "last --attn-layers layer at the answer looks at the right option and names its letter")
     ap.add_argument("--llm-layers", type=int, default=LLM["layers"], help="decoder depth")
+    ap.add_argument("--tower-layers", type=int, default=VIS["layers"],
+                    help="CLIP tower depth (LLaVA reads the output of the last but one layer)")
+    ap.add_argument("--tower-hidden", type=int, default=VIS["hidden"], help="CLIP tower width (MLP: 4x)")
+    ap.add_argument("--feature-map", choices=["none", "whiten", "oracle"], default="none",
+                    help="stage 2 trains on linearly mapped tower states (whitened, or least-squares fitted to "
+                         "oracle_features); the map is folded into mm_projector.0 before evaluation and saving")
+    ap.add_argument("--oracle-warmup", type=int, default=0,
+                    help="with --feature-map oracle: the first N decoder steps see oracle_features themselves")
     ap.add_argument("--oracle", action="store_true",
                     help="diagnostics: train the decoder on ideal per-patch codes (oracle_features); saves nothing")
     args = ap.parse_args()
     LLM["layers"] = args.llm_layers
+    VIS.update(layers=args.tower_layers, hidden=args.tower_hidden, inter=4 * args.tower_hidden)
 
     global RAW_HEADS
     RAW_HEADS = not args.tower_ln_heads
@@ -1135,6 +1239,20 @@ def main():
         v_feats = oracle_features(v_labels, [it["image"] for it in v_items])
         log("diagnostic: oracle features replace the tower's (nothing is saved)")
     log("cached select-layer features %s" % (tuple(feats.shape),))
+    fm, raw, warm = None, None, None
+    if args.feature_map != "none" and not args.oracle:
+        target = oracle_features(labels, [it["image"] for it in items]) if args.feature_map == "oracle" else None
+        fm = fit_feature_map(feats, args.feature_map, target)
+        raw = (feats, v_feats)
+        feats, v_feats = apply_feature_map(feats, fm), apply_feature_map(v_feats, fm)
+        if target is not None:
+            err = ((feats[:256].float() - target[:256].float()) ** 2).mean().item()
+            log("feature map fitted to oracle_features: MSE %.3f (oracle code mean square %.3f)" % (
+                err, (target[:256].float() ** 2).mean().item()))
+            if args.oracle_warmup > 0:
+                warm = target
+        else:
+            log("feature map: whitened")
 
     model = Llava(LLM, VIS["hidden"])
     if init_model is not None:
@@ -1164,8 +1282,16 @@ def main():
         PIECES.update({x: tok.sp.piece_to_id(x) for x in ("<0x0A>", ".", "▁")})
         TOKEN_ATTR.update(attribute_tokens(tok))
     train_llm(model, samples, feats, atts, objps, (v_samples, v_feats, v_atts), args, log, val_kinds=v_kinds, aux=aux,
-              sup=sup)
+              sup=sup, warm=warm)
     model.eval()
+    if fm is not None:
+        with torch.no_grad():
+            before = model.model.mm_projector(v_feats[:4].float())
+            fold_feature_map(model, fm)
+            feats, v_feats = raw
+            after = model.model.mm_projector(v_feats[:4].float())
+        log("feature map folded into mm_projector.0: projector outputs differ by at most %.2e (scale %.1f)" % (
+            (before - after).abs().max().item(), before.abs().max().item()))
     tr = evaluate(model, (samples[:args.val_limit], feats, atts), log, "final train (first %d images)" % args.val_limit,
                   kinds=t_kinds)
     va = evaluate(model, (v_samples, v_feats, v_atts), log, "final val", kinds=v_kinds)
