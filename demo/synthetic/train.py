@@ -37,8 +37,10 @@ from PIL import Image
 from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURE_LLAVA = "/work/shared/fixtures/llava15-tiny"
-FIXTURE_CLIP = "/work/shared/fixtures/clip-tiny"
+# the bundled random-weight demo models (copies of the reference fixtures): the real tokenizer and the config
+# files the trained checkpoint's are derived from
+FIXTURE_LLAVA = os.path.join(HERE, "..", "models", "llava15-tiny")
+FIXTURE_CLIP = os.path.join(HERE, "..", "models", "clip-tiny")
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
 SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
@@ -211,49 +213,38 @@ class CLIPTower(nn.Module):
             x, cls = layer(x, want_cls=(i == len(layers) - 2))
         return x, cls[:, :, 1:]
 
-    def select_crop(self, win, r0, c0, g):
-        """select() on win, the pixels of the g x g patch window at patch (r0, c0), with those patches' own position
-        embeddings: shapes span at most three patches, so a window holds all the context their labels need, at a
-        fraction of the cost of 576 tokens (attention is quadratic). Returns the select-layer states [B, 1 + g*g, d]."""
+    def select_tokens(self, u8p, pidx):
+        """select() on a subset of a picture's patches, each at its own position: u8p [N, T, 3, 14, 14] uint8 patch
+        pixels, pidx [N, T] their indices on the 24 x 24 grid. Returns the select-layer states [N, 1 + T, d].
+        Stage 1 trains on such subsets (a small window plus scattered patches of the same picture) because a
+        shape's label needs only its neighbourhood, and a subset of 57 tokens costs a tenth of 577."""
         vm = self.vision_model
         e = vm.embeddings
-        p = e.patch_embedding(win).flatten(2).transpose(1, 2)
+        N, Tn = pidx.shape
+        m = torch.tensor(MEAN).view(1, 3, 1, 1)
+        s = torch.tensor(STD).view(1, 3, 1, 1)
+        px = (u8p.reshape(N * Tn, 3, 14, 14).float() / 255.0 - m) / s
+        p = e.patch_embedding(px).reshape(N, Tn, -1)
         pos = e.position_embedding.weight
-        c = (e.class_embedding + pos[0]).view(1, 1, -1).expand(p.shape[0], 1, -1)
-        x = vm.pre_layrnorm(torch.cat([c, p + pos[1 + crop_index(r0, c0, g)]], 1))
+        c = (e.class_embedding + pos[0]).view(1, 1, -1).expand(N, 1, -1)
+        x = vm.pre_layrnorm(torch.cat([c, p + pos[1 + pidx]], 1))
         for layer in vm.encoder.layers[:-1]:
             x, _ = layer(x)
         return x
 
 
-def crop_index(r0, c0, g):
+def picture_patches(pix):
+    """[B, 336, 336, 3] uint8 pictures as [B, 576, 3, 14, 14] uint8 patches (row-major, as the tower's grid)."""
+    t = torch.from_numpy(pix)
+    return t.view(len(pix), 24, 14, 24, 14, 3).permute(0, 1, 3, 5, 2, 4).reshape(len(pix), 576, 3, 14, 14)
+
+
+def window_index(r0, c0, g):
     """Patch indices of g x g windows at (r0, c0): ints give [g*g], per-image tensors [B] give [B, g*g]."""
     if torch.is_tensor(r0):
         a = torch.arange(g)
         return ((r0.view(-1, 1, 1) + a.view(1, -1, 1)) * 24 + (c0.view(-1, 1, 1) + a.view(1, 1, -1))).flatten(1)
     return ((r0 + torch.arange(g)).view(-1, 1) * 24 + (c0 + torch.arange(g)).view(1, -1)).reshape(-1)
-
-
-def focus_windows(labels, names, g, gen):
-    """Per-image window corners (--tower-focus) that hold a random object of the picture (a shape three times in
-    four, else a sign) at a random patch of the window's interior. Uniform windows mostly see background, so the
-    shape losses get few examples per step; and only the interior is supervised (tower_losses), because a
-    border patch's object is cut by the window, so its shape cannot be told from inside it."""
-    r0, c0 = [], []
-    for n in names:
-        lab = labels[n]
-        objs = lab["objs"]
-        shapes = [j for j, o in enumerate(objs) if o["kind"] == "shape"]
-        words = [j for j, o in enumerate(objs) if o["kind"] == "word"]
-        pool = shapes if (shapes and (not words or torch.rand((), generator=gen) < 0.75)) else words
-        j = pool[int(torch.randint(0, len(pool), (), generator=gen))]
-        ps = [i for i, q in enumerate(lab["patches"]) if q == j]
-        i = ps[int(torch.randint(0, len(ps), (), generator=gen))] if ps else int(torch.randint(0, 576, (), generator=gen))
-        pr, pc = divmod(i, 24)
-        dr, dc = (int(v) for v in torch.randint(1, g - 1, (2,), generator=gen))  # inside the supervised interior
-        r0.append(min(max(pr - dr, 0), 24 - g))
-        c0.append(min(max(pc - dc, 0), 24 - g))
-    return torch.tensor(r0), torch.tensor(c0)
 
 
 class RMSNorm(nn.Module):
@@ -432,42 +423,23 @@ def tower_heads():
     return nn.ModuleDict({
         "cls_ln": nn.LayerNorm(d), "cls_multi": nn.Linear(d, 46), "cls_count": nn.Linear(d, 5 * 6),
         "p_ln": nn.LayerNorm(d), "p_col": nn.Linear(d, 7), "p_shape": nn.Linear(d, 7), "p_word": nn.Linear(d, 16),
-        "p_n": nn.Linear(d, 5), "p_tot": nn.Linear(d, 5)})
+        "p_n": nn.Linear(d, 5), "p_tot": nn.Linear(d, 5), "p_pos": nn.Linear(d, 2)})
 
 
-def tower_losses(tower, heads, px, tg, code=None, crop=None):
+def tower_losses(tower, heads, px, tg, code=None):
+    """Stage-1 losses and accuracies on whole pictures px (normalised)."""
     pc, ps, pw, pn, pt, multi, mmask, counts = tg
     B = px.shape[0]
-    if crop is None:
-        x, _ = tower.select(px)
-    else:  # a window (--tower-crop): per-patch colour / shape / word only; counts need the whole picture
-        x = tower.select_crop(px, *crop)
-        idx = crop_index(*crop)
-        idx = idx.expand(B, -1) if idx.dim() == 1 else idx
-        pc, ps, pw = pc.gather(1, idx), ps.gather(1, idx), pw.gather(1, idx)
-        pn, pt = torch.full_like(pc, -100), torch.full_like(pc, -100)
-        code = code.gather(1, idx.unsqueeze(-1).expand(-1, -1, code.shape[-1])) if code is not None else None
-        if torch.is_tensor(crop[0]):  # focus windows: the border ring has no target, its objects are cut
-            g = crop[2]
-            ring = torch.ones(g, g, dtype=torch.bool)
-            ring[1:-1, 1:-1] = False
-            ring = ring.view(1, -1).expand(B, -1)
-            pc, ps, pw = pc.masked_fill(ring, -100), ps.masked_fill(ring, -100), pw.masked_fill(ring, -100)
+    x, _ = tower.select(px)
     # The probes read the raw select-layer states, with no LayerNorm in between, because that is what the
     # projector gets: with a LayerNorm in the probe the attributes were decodable only after normalisation, and
     # the decoder (from raw features through mlp2x_gelu) could not use them.
     c = x[:, 0] if RAW_HEADS else heads["cls_ln"](x[:, 0])
     p = x[:, 1:] if RAW_HEADS else heads["p_ln"](x[:, 1:])
-    ce = lambda lg, y: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), y.reshape(-1), ignore_index=-100) \
-        if (y >= 0).any() else torch.zeros(())
-    cls_on = 0.0 if crop is not None else 1.0  # [CLS] targets describe the whole picture
-    L = {"multi": cls_on * (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
-         "cnt": cls_on * F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1)),
-         # object and background patches weigh the same (background is ~90% of the patches)
-         "col": ce(heads["p_col"](p), pc.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_col"](p), pc.masked_fill(ps < 6, -100)),
-         "shape": ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100)) + 0.3 * ce(heads["p_shape"](p), ps.masked_fill(ps < 6, -100)),
-         "word": ce(heads["p_word"](p), pw),
-         "pn": ce(heads["p_n"](p), pn), "ptot": ce(heads["p_tot"](p), pt)}
+    L = {"multi": (F.binary_cross_entropy_with_logits(heads["cls_multi"](c), multi, reduction="none") * mmask).mean(),
+         "cnt": F.cross_entropy(heads["cls_count"](c).view(B * 5, 6), counts.view(-1)),
+         **patch_losses(heads, p, pc, ps, pw, torch.arange(576).expand(B, -1)),
+         "pn": masked_ce(heads["p_n"](p), pn), "ptot": masked_ce(heads["p_tot"](p), pt)}
     if code is not None:
         # distillation: the select layer's patch states themselves become the clean code the decoder recipe
         # learns from quickly (oracle_features); slivers, whose object cannot be decided, are left out
@@ -485,52 +457,107 @@ def tower_losses(tower, heads, px, tg, code=None, crop=None):
     return L, acc
 
 
+def masked_ce(logits, y):
+    """Cross-entropy over the targets that are not -100 (zero, with a gradient path, when there are none)."""
+    if not (y >= 0).any():
+        return logits.sum() * 0
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
+
+
+def patch_losses(heads, p, pc, ps, pw, idx):
+    """Per-patch colour / shape / word losses. Object and background patches weigh about the same: background is
+    ~90% of a picture's patches, and left to itself it teaches the probe to answer 'background' everywhere.
+    'pos': the patch's row and column (idx on the 24 x 24 grid, scaled to -1..1), linear in its state, so that the
+    decoder can compare where two objects are (relation questions stayed at chance without it)."""
+    rc = torch.stack([idx // 24, idx % 24], -1).float() / 11.5 - 1
+    return {"col": masked_ce(heads["p_col"](p), pc.masked_fill(ps == 6, -100))
+            + 0.3 * masked_ce(heads["p_col"](p), pc.masked_fill(ps < 6, -100)),
+            "shape": masked_ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100))
+            + 0.3 * masked_ce(heads["p_shape"](p), ps.masked_fill(ps < 6, -100)),
+            "word": masked_ce(heads["p_word"](p), pw),
+            "pos": F.mse_loss(heads["p_pos"](p), rc)}
+
+
 RAW_HEADS = True  # see tower_losses; --tower-ln-heads restores the LayerNorm probes of earlier runs
-TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5, "distil": 0.0}
+TOWER_W = {"multi": 2.0, "cnt": 1.0, "col": 1.0, "shape": 1.0, "word": 1.0, "pn": 0.5, "ptot": 0.5, "distil": 0.0,
+           "pos": 1.0}
+
+
+def subset_batch(patches, tg, pool, n, ctx, g, obj_frac=1.0):
+    """n training subsets for stage 1: the 3 x 3 window around a patch drawn from pool (rows of (picture, patch)),
+    plus ctx patches drawn at random from the same picture, each at its real position. Only the drawn patch gets
+    targets: its whole neighbourhood is in view. Returns pixels [n, 9 + ctx, 3, 14, 14], patch indices and the
+    drawn (picture, patch)."""
+    k = int(n * obj_frac)
+    pick = pool[torch.randint(0, len(pool), (k,), generator=g)]
+    if k < n:  # some centres anywhere: background too must stay background
+        rnd = torch.stack([torch.randint(0, len(patches), (n - k,), generator=g),
+                           torch.randint(0, 576, (n - k,), generator=g)], 1)
+        pick = torch.cat([pick, rnd])
+    b, i = pick[:, 0], pick[:, 1]
+    r0, c0 = (i // 24 - 1).clamp(0, 21), (i % 24 - 1).clamp(0, 21)
+    pidx = torch.cat([window_index(r0, c0, 3), torch.randint(0, 576, (n, ctx), generator=g)], 1)
+    return patches[b.view(-1, 1), pidx], pidx, b, i
 
 
 def train_tower(tower, pix, names, labels, args, log, val=None):
+    """Stage 1 in three phases (--tower-steps A,B,C). Trained on whole pictures from the start, the tower learns
+    colour and background within a few hundred steps and then stays at the shape prior for thousands (every run of
+    the sessions before 6 Dec 2026), while the same tower learns shapes quickly on the 3 x 3 neighbourhoods of
+    shape patches (the probe of that session, README.md). So:
+      A  shape only, on the 3 x 3 windows of shape patches (9 tokens each: 128 windows cost 2 pictures);
+      B  all per-patch labels, each window now among --tower-context random patches of its picture: a tower that
+         saw only windows attends by content and blurs a shape with far objects of the same colour once it sees a
+         whole picture; scattered context teaches it to look near;
+      C  whole pictures with every loss, [CLS] ones included (its attention is VisPruner's importance score)."""
     heads = tower_heads()
     params = [p for n, p in tower.named_parameters() if "layers.%d." % (VIS["layers"] - 1) not in n
               and "post_layernorm" not in n] + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=args.tower_lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(args.seed + 1)
-    steps, B = args.tower_steps, args.tower_batch
+    every = tower_targets(labels, names)  # once: building targets per step is slow
+    pc, ps, pw = every[0], every[1], every[2]
+    patches = picture_patches(pix)
+    shape_pool = ((ps >= 0) & (ps < 5)).nonzero()   # non-sliver shape patches: (picture, patch)
+    object_pool = ((ps >= 0) & (ps < 6)).nonzero()  # ... and sign patches
+    phases = [int(v) for v in args.tower_steps.split(",")]
     t0 = time.time()
-    every = tower_targets(labels, names)  # once: building targets per step is slow for big window batches
-    for step in range(steps):
-        lr = args.tower_lr * min(1.0, (step + 1) / 30) * 0.5 * (1 + math.cos(math.pi * step / steps))
-        for pg in opt.param_groups:
-            pg["lr"] = lr
-        idx = torch.randint(0, len(names), (B,), generator=g).tolist()
-        nm = [names[i] for i in idx]
-        crop = None
-        if args.tower_crop and step % 4 != 3:  # three window steps, then one whole picture for [CLS] and counts
-            g_ = args.tower_crop
-            r0, c0 = (int(v) for v in torch.randint(0, 24 - g_ + 1, (2,), generator=g))
-            more = torch.randint(0, len(names), (B * (args.tower_crop_mult - 1),), generator=g).tolist()
-            idx, nm = idx + more, nm + [names[i] for i in more]
-            crop = (r0, c0, g_) if not args.tower_focus else focus_windows(labels, nm, g_, g) + (g_,)
-        code = oracle_features(labels, nm) if TOWER_W["distil"] > 0 else None
-        if crop is None:
-            u8 = pix[idx]
-        elif torch.is_tensor(crop[0]):
-            w_ = crop[2] * 14
-            u8 = np.stack([pix[i][r * 14:r * 14 + w_, c * 14:c * 14 + w_] for i, r, c in
-                           zip(idx, crop[0].tolist(), crop[1].tolist())])
-        else:
-            u8 = pix[idx][:, crop[0] * 14:(crop[0] + crop[2]) * 14, crop[1] * 14:(crop[1] + crop[2]) * 14]
-        at = torch.tensor(idx)
-        L, acc = tower_losses(tower, heads, normalise(u8), tuple(t[at] for t in every), code, crop)
-        loss = sum(TOWER_W[k] * v for k, v in L.items())
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        if step % 25 == 0 or step == steps - 1:
-            log("tower %4d/%d loss %.3f %s %.0fs" % (step, steps, loss.item(), tower_stats(L, acc), time.time() - t0))
-        if val is not None and ((step + 1) % 250 == 0 or step == steps - 1):
-            tower_val(tower, heads, val, log, "tower val@%d" % (step + 1))
+    for phase, steps in zip("ABC", phases):
+        for step in range(steps):
+            # per phase: 30 warm-up steps, then cosine decay to a tenth
+            lr = args.tower_lr * min(1.0, (step + 1) / 30) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
+            for pg in opt.param_groups:
+                pg["lr"] = lr
+            if phase == "C":
+                idx = torch.randint(0, len(names), (args.tower_batch,), generator=g)
+                code = oracle_features(labels, [names[i] for i in idx.tolist()]) if TOWER_W["distil"] > 0 else None
+                L, acc = tower_losses(tower, heads, normalise(pix[idx.numpy()]), tuple(t[idx] for t in every), code)
+            else:
+                ctx = 0 if phase == "A" else args.tower_context
+                u8p, pidx, b, i = subset_batch(patches, every, shape_pool if phase == "A" else object_pool,
+                                               args.tower_windows, ctx, g, 1.0 if phase == "A" else 0.8)
+                # the drawn patch: the window's centre, or off-centre at the picture's border (where the window
+                # still holds all of its neighbourhood that exists)
+                at = (i // 24 - (i // 24 - 1).clamp(0, 21)) * 3 + (i % 24 - (i % 24 - 1).clamp(0, 21))
+                p = tower.select_tokens(u8p, pidx)[torch.arange(len(at)), 1 + at]
+                y = [t[b, i] for t in (pc, ps, pw)]
+                if phase == "A":
+                    L = {"shape": masked_ce(heads["p_shape"](p), y[1])}
+                else:
+                    L = patch_losses(heads, p, *y, i)
+                with torch.no_grad():
+                    shp = (y[1] >= 0) & (y[1] < 5)
+                    acc = {"shape@shape": (heads["p_shape"](p).argmax(-1) == y[1])[shp].float().mean().item()}
+            loss = sum(TOWER_W[k] * v for k, v in L.items())
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            if step % 100 == 0 or step == steps - 1:
+                log("tower %s %4d/%d loss %.3f %s %.0fs" % (phase, step, steps, loss.item(), tower_stats(L, acc),
+                                                            time.time() - t0))
+            if val is not None and ((step + 1) % 1000 == 0 or step == steps - 1):
+                tower_val(tower, heads, val, log, "tower val %s@%d" % (phase, step + 1))
 
 
 @torch.no_grad()
@@ -752,6 +779,19 @@ def counts_all(q):
 
 
 SQA_SUP = False     # --sqa-sup
+REL_READOUT = 0.0   # --rel-readout
+COPY_SUP = 0.0      # --copy-sup
+COPY_WORDS = {}     # answer ids of each sign word (no </s>) -> the word's ids as an OCR token ("▁CAT") (filled in main)
+SHARED_FIRST = set()  # first answer tokens that several answers share (filled in main)
+
+
+def find_run(ids, run, start, end):
+    """First position p in [start, end) with ids[p:p+len(run)] == run, or None."""
+    for p in range(start, end - len(run) + 1):
+        if ids[p:p + len(run)] == run:
+            return p
+    return None
+RELATION_IDS = set()  # first tokens of the answers left / right / above / below (filled in main)
 LETTER_ANSWERS = {}  # first answer token of "A".."E" -> option index (filled in main)
 PIECES = {}  # "<0x0A>", ".", "▁" -> token id, and LETTER_PIECES: "A".."E" after a newline -> index (filled in main)
 LETTER_PIECES = {}
@@ -878,7 +918,9 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     aux_pos, aux_t = [], []
     sup_rows, sup_pos, sup_cols, no_read = [], [], [], []
     pair_rows, pair_pos, pair_cols = [], [], []  # head 1: the second object of relation questions
+    pair_first = []  # and the first object's positions, for the relation readout
     letters, picks = [], []  # head 1 of multiple-choice prompts: option value -> its letter; answer -> right option
+    copies = []  # head 2 of the last supervised layer: a reading answer -> its token in the OCR list
     tasks = {0: [], 1: []}  # layer -> [(row, position, target positions)] of the two-hop circuit
     for b, (img_i, (pre, post, tmask), *rest) in enumerate(batch):
         v = feats[img_i].float()
@@ -903,6 +945,14 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                         words = [j for j in range(q_start, end) if post[j] in TOKEN_ATTR]
                         if words:
                             tasks[1].append((b, off + i - 1, [off + j for j in words]))
+                        k = i
+                        while k < len(post) and post[k] != 2:
+                            k += 1
+                        word = COPY_WORDS.get(tuple(post[i:k]))
+                        if word is not None:  # a reading answer: look at its OCR token in the prompt, if listed
+                            at = find_run(post, word, q_start, i)
+                            if at is not None:
+                                copies.append((b, off + i - 1, [off + j for j in range(at, at + len(word))], tid))
                         letter = LETTER_ANSWERS.get(tid)
                         if choices and letter is not None and letter < len(choices):
                             for v, lp in choices:  # each option's value token looks at its own letter
@@ -923,6 +973,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                 if sup is not None and rest and (i == 0 or not tmask[i - 1]):
                     pair = rest[2][turn] if len(rest) > 2 else None
                     targets = [(0, rest[0][turn])] if pair is None else [(0, pair[0]), (1, pair[1])]
+                    first_cols = None
                     for head, refs in targets:
                         r = torch.tensor(refs, dtype=torch.long)
                         if sel is not None and len(r):
@@ -934,10 +985,12 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                             sup_pos.append(off + i - 1)
                             sup_cols.append(len(pre) + r)
                             no_read.append(len(rest) > 3 and rest[3][turn])
+                            first_cols = len(pre) + r
                         else:
                             pair_rows.append(b)
                             pair_pos.append(off + i - 1)
                             pair_cols.append(len(pre) + r)
+                            pair_first.append(first_cols)  # None when the first object was pruned away
                 tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
                 tgt_ids.append(tid)
                 turn_of.append((b, turn))
@@ -996,9 +1049,25 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     if sup is not None and pair_rows:
         rows, pos = torch.tensor(pair_rows), torch.tensor(pair_pos)
         for layer in sup[1]:
-            _, mass = look(model, inputs, cs, layer, 1, rows, pos, pair_cols, L)
+            A1, mass = look(model, inputs, cs, layer, 1, rows, pos, pair_cols, L)
             STATS["pair@%d" % layer] = mass.mean().item()
             loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
+        if REL_READOUT > 0:
+            # relation readout: what heads 0 and 1 of the last supervised layer bring back from the two objects
+            # must name "left"/"right"/"above"/"below" by itself, which makes their value paths carry where each
+            # object is (without it, relations stayed at chance even on oracle features)
+            first = [tgt_ids[tgt_pos.index((b, p))] for b, p in zip(pair_rows, pair_pos)]
+            keep = [k for k, (f, c0) in enumerate(zip(first, pair_first)) if f in RELATION_IDS and c0 is not None]
+            if keep:
+                layer = max(sup[1])
+                kr, kp = rows[keep], pos[keep]
+                A0, _ = look(model, inputs, cs, layer, 0, kr, kp, [pair_first[k] for k in keep], L)
+                A1, _ = look(model, inputs, cs, layer, 1, kr, kp, [pair_cols[k] for k in keep], L)
+                o = model.head_output(layer, inputs[layer], 0, A0, kr) + model.head_output(layer, inputs[layer], 1, A1, kr)
+                lg = model.lm_head(model.model.norm(o))
+                rl = F.cross_entropy(lg, torch.tensor([first[k] for k in keep]))
+                STATS["rel"] = rl.item()
+                loss = loss + REL_READOUT * rl
     if sup is not None and letters:
         for layer, items, name in ((0, letters, "letter@0"), (max(sup[1]), picks, "pick@%d" % max(sup[1]))):
             rows_, pos_ = torch.tensor([t[0] for t in items]), torch.tensor([t[1] for t in items])
@@ -1009,6 +1078,19 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                 o = model.head_output(layer, inputs[layer], 1, A_, rows_)
                 first = torch.tensor([t[3] for t in items])
                 loss = loss + sup[3] * F.cross_entropy(model.lm_head(model.model.norm(o)), first)
+    if sup is not None and copies and COPY_SUP > 0:
+        # copy: TextVQA-style prompts list the OCR tokens; the answer's head 2 looks at the listed word and what it
+        # brings back must name the answer (the lower-case word) by itself
+        layer = max(sup[1])
+        rows_, pos_ = torch.tensor([t[0] for t in copies]), torch.tensor([t[1] for t in copies])
+        A_, mass_ = look(model, inputs, cs, layer, 2, rows_, pos_, [t[2] for t in copies], L)
+        STATS["copy@%d" % layer] = mass_.mean().item()
+        loss = loss + COPY_SUP * -(torch.log(mass_ + 1e-4)).mean()
+        keep = torch.tensor([t[3] not in SHARED_FIRST for t in copies])  # numbers all start with "▁"
+        if keep.any():
+            o = model.head_output(layer, inputs[layer], 2, A_, rows_)
+            first = torch.tensor([t[3] for t in copies])
+            loss = loss + COPY_SUP * F.cross_entropy(model.lm_head(model.model.norm(o[keep])), first[keep])
     ok = (logits.argmax(-1) == y).tolist()
     per = {}
     for k, o in zip(turn_of, ok):  # an answer is right only if every token (and </s>) is
@@ -1130,15 +1212,13 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-model", default=os.path.join(HERE, "..", "models", "llava15-synth"))
     ap.add_argument("--out-tower", default=os.path.join(HERE, "..", "models", "clip-synth"))
-    ap.add_argument("--tower-steps", type=int, default=300)
-    ap.add_argument("--tower-batch", type=int, default=16)
+    ap.add_argument("--tower-steps", default="3000,1500,400",
+                    help="stage-1 steps of its three phases A,B,C (see train_tower): shape windows, windows in "
+                         "scattered context, whole pictures")
+    ap.add_argument("--tower-batch", type=int, default=16, help="whole pictures per phase-C step")
+    ap.add_argument("--tower-windows", type=int, default=128, help="windows per phase-A/B step")
+    ap.add_argument("--tower-context", type=int, default=48, help="random patches beside each phase-B window")
     ap.add_argument("--tower-lr", type=float, default=2e-3)
-    ap.add_argument("--tower-crop", type=int, default=0,
-                    help="train stage 1 mostly on G x G patch windows (e.g. 10); every 4th step sees whole pictures")
-    ap.add_argument("--tower-crop-mult", type=int, default=4, help="window steps use this many times the batch")
-    ap.add_argument("--tower-focus", action="store_true",
-                    help="per-image windows, each around one of its picture's objects, with targets on the interior "
-                         "patches only (e.g. --tower-crop 5 --tower-crop-mult 24)")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -1172,6 +1252,12 @@ def main():
     ap.add_argument("--sqa-sup", action="store_true",
                     help="multiple-choice prompts: head 1 of layer 0 at each option looks at its letter, head 1 of the "
                          "last --attn-layers layer at the answer looks at the right option and names its letter")
+    ap.add_argument("--rel-readout", type=float, default=0.0,
+                    help="with --pair-sup: weight of the loss that makes heads 0 and 1 (looking at the two objects of "
+                         "a left/right or above/below question) name the answer by their outputs alone")
+    ap.add_argument("--copy-sup", type=float, default=0.0,
+                    help="weight of the copy supervision: on reading questions whose prompt lists OCR tokens, head 2 "
+                         "of the last --attn-layers layer looks at the answer's token and names the answer")
     ap.add_argument("--llm-layers", type=int, default=LLM["layers"], help="decoder depth")
     ap.add_argument("--tower-layers", type=int, default=VIS["layers"],
                     help="CLIP tower depth (LLaVA reads the output of the last but one layer)")
@@ -1275,8 +1361,14 @@ def main():
     if args.attn_sup > 0:
         sup = (args.attn_sup, [int(x) for x in args.attn_layers.split(",")], 0, args.readout_weight, args.hop_weight)
         READOUT_IDS.update(readout_tokens(tok))
-        global SQA_SUP
+        global SQA_SUP, REL_READOUT, COPY_SUP
         SQA_SUP = args.sqa_sup
+        REL_READOUT = args.rel_readout if args.pair_sup else 0.0
+        COPY_SUP = args.copy_sup
+        COPY_WORDS.update({tuple(tok.answer_ids(w.lower())[:-1]): tok.sp.encode(w) for w in WORDS})
+        firsts = [tok.answer_ids(a)[0] for a in COLORS + SHAPES + [w.lower() for w in WORDS] + [str(n) for n in range(6)]]
+        SHARED_FIRST.update(f for f in firsts if firsts.count(f) > 1)
+        RELATION_IDS.update(tok.answer_ids(x)[0] for x in ("left", "right", "above", "below"))
         LETTER_ANSWERS.update({tok.answer_ids(x)[0]: k for k, x in enumerate("ABCDE")})
         LETTER_PIECES.update({tok.sp.piece_to_id(x): k for k, x in enumerate("ABCDE")})
         PIECES.update({x: tok.sp.piece_to_id(x) for x in ("<0x0A>", ".", "▁")})
