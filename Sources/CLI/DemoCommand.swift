@@ -6,11 +6,11 @@ import Records
 import Report
 import Store
 
-/// `vispruner demo`: the whole pipeline on the bundled tiny model and sample data, in a few minutes.
+/// `vispruner demo`: the whole pipeline on the bundled trained tiny model and its held-out synthetic data.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a small pruning sweep on the bundled tiny model and sample data of all six benchmarks.",
+        abstract: "Run a pruning sweep on the bundled trained tiny model and held-out synthetic items of all six benchmarks.",
         discussion: """
         Evaluates the unpruned model and VisPruner, FasterVLM, DivPrune, random and uniform selection at each \
         --tokens budget on the held-out synthetic items of VQAv2, GQA, MME, POPE, ScienceQA-IMG and TextVQA \

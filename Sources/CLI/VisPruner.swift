@@ -6,7 +6,7 @@ struct VisPruner: ParsableCommand {
         commandName: "vispruner",
         abstract: "Evaluate VisPruner visual-token pruning on LLaVA with a native Swift engine.",
         discussion: """
-        Typical use: `vispruner demo` runs the bundled tiny model over sample data; \
+        Typical use: `vispruner demo` runs the bundled trained tiny model over held-out synthetic benchmark items; \
         `vispruner eval --model DIR --dataset NAME --tokens 64 --ratio 0.5` evaluates a real checkpoint.
         """,
         version: ToolVersion.string,
