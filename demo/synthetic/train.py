@@ -1234,6 +1234,21 @@ def evaluate(model, val, log, tag, mode="full", kinds=None):
 
 # ----------------------------------------------------------------------------- saving
 
+def write_shards(sd, out_model):
+    """Several shards with an index, as the real 7B/13B checkpoints ship; each stays under 8 MiB so the weights can
+    be committed: the token embedding, the rest of the decoder with the projector, and lm_head."""
+    part = lambda k: 0 if k == "model.embed_tokens.weight" else 2 if k == "lm_head.weight" else 1
+    names = ["model-%05d-of-00003.safetensors" % (n + 1) for n in range(3)]
+    for f in os.listdir(out_model):
+        if f.endswith(".safetensors"):
+            os.remove(os.path.join(out_model, f))
+    for n, name in enumerate(names):
+        save_file({k: v for k, v in sd.items() if part(k) == n}, os.path.join(out_model, name), metadata={"format": "pt"})
+    total = sum(v.numel() * v.element_size() for v in sd.values())
+    json.dump({"metadata": {"total_size": total}, "weight_map": {k: names[part(k)] for k in sorted(sd)}},
+              open(os.path.join(out_model, "model.safetensors.index.json"), "w"), indent=2)
+
+
 def save_checkpoints(tower, model, out_model, out_tower):
     os.makedirs(out_tower, exist_ok=True)
     os.makedirs(out_model, exist_ok=True)
@@ -1245,21 +1260,7 @@ def save_checkpoints(tower, model, out_model, out_tower):
     json.dump(cfg, open(os.path.join(out_tower, "config.json"), "w"), indent=2)
     shutil.copy(os.path.join(FIXTURE_CLIP, "preprocessor_config.json"), out_tower)
 
-    sd = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    # two shards with an index, as the real 7B/13B checkpoints (and the bundled demo model) ship
-    shard1 = {k: v for k, v in sd.items() if k != "lm_head.weight"}
-    shard2 = {"lm_head.weight": sd["lm_head.weight"]}
-    names = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
-    for f in os.listdir(out_model):
-        if f.endswith(".safetensors"):
-            os.remove(os.path.join(out_model, f))
-    save_file(shard1, os.path.join(out_model, names[0]), metadata={"format": "pt"})
-    save_file(shard2, os.path.join(out_model, names[1]), metadata={"format": "pt"})
-    wmap = {k: names[0] for k in sorted(shard1)}
-    wmap["lm_head.weight"] = names[1]
-    total = sum(v.numel() * 2 for v in sd.values())
-    json.dump({"metadata": {"total_size": total}, "weight_map": wmap},
-              open(os.path.join(out_model, "model.safetensors.index.json"), "w"), indent=2)
+    write_shards({k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}, out_model)
     cfg = json.load(open(os.path.join(FIXTURE_LLAVA, "config.json")))
     cfg.update(hidden_size=LLM["hidden"], intermediate_size=LLM["inter"], num_attention_heads=LLM["heads"],
                num_key_value_heads=LLM["heads"], num_hidden_layers=LLM["layers"], mm_hidden_size=VIS["hidden"],
