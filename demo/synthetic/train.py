@@ -459,6 +459,11 @@ def tower_losses(tower, heads, px, tg, code=None):
     return L, acc
 
 
+def grid_coords(idx):
+    """Row and column of patch indices on the 24 x 24 grid, scaled to -1..1: [..., 2]."""
+    return torch.stack([idx // 24, idx % 24], -1).float() / 11.5 - 1
+
+
 def masked_ce(logits, y):
     """Cross-entropy over the targets that are not -100 (zero, with a gradient path, when there are none)."""
     if not (y >= 0).any():
@@ -471,7 +476,7 @@ def patch_losses(heads, p, pc, ps, pw, idx):
     ~90% of a picture's patches, and left to itself it teaches the probe to answer 'background' everywhere.
     'pos': the patch's row and column (idx on the 24 x 24 grid, scaled to -1..1), linear in its state, so that the
     decoder can compare where two objects are (relation questions stayed at chance without it)."""
-    rc = torch.stack([idx // 24, idx % 24], -1).float() / 11.5 - 1
+    rc = grid_coords(idx)
     return {"col": masked_ce(heads["p_col"](p), pc.masked_fill(ps == 6, -100))
             + 0.3 * masked_ce(heads["p_col"](p), pc.masked_fill(ps < 6, -100)),
             "shape": masked_ce(heads["p_shape"](p), ps.masked_fill(ps == 6, -100))
@@ -789,6 +794,12 @@ REL_IDEAL = False   # --rel-ideal
 ASK_SUP = 0.0       # --ask-sup
 COPY_WORDS = {}     # answer ids of each sign word (no </s>) -> the word's ids as an OCR token ("▁CAT") (filled in main)
 SHARED_FIRST = set()  # first answer tokens that several answers share (filled in main)
+RELATION_IDS = set()  # first tokens of the answers left / right / above / below (filled in main)
+AXIS_OF = {}  # relation token -> (the x or y pair it belongs to, in the order left/right or above/below)
+YES_NO = {}  # first token of "yes" / "no" -> True / False
+LETTER_ANSWERS = {}  # first answer token of "A".."E" -> option index (filled in main)
+PIECES = {}  # "<0x0A>", ".", "▁" -> token id, and LETTER_PIECES: "A".."E" after a newline -> index (filled in main)
+LETTER_PIECES = {}
 
 
 def find_run(ids, run, start, end):
@@ -797,12 +808,6 @@ def find_run(ids, run, start, end):
         if ids[p:p + len(run)] == run:
             return p
     return None
-RELATION_IDS = set()  # first tokens of the answers left / right / above / below (filled in main)
-AXIS_OF = {}  # relation token -> (the x or y pair it belongs to, in the order left/right or above/below)
-YES_NO = {}  # first token of "yes" / "no" -> True / False
-LETTER_ANSWERS = {}  # first answer token of "A".."E" -> option index (filled in main)
-PIECES = {}  # "<0x0A>", ".", "▁" -> token id, and LETTER_PIECES: "A".."E" after a newline -> index (filled in main)
-LETTER_PIECES = {}
 
 
 def choice_tokens(post, start, end):
@@ -903,6 +908,14 @@ READOUT_IDS = set()  # first tokens of answers a look at the referents can give 
 
 def readout_ok(token_id):
     return token_id in READOUT_IDS
+
+
+def axis_ce(model, o, words):
+    """Readout of head outputs o over the two words of each target word's axis (left/right or above/below):
+    cross-entropy and accuracy."""
+    lg2 = model.lm_head(model.model.norm(o)).gather(1, torch.tensor([AXIS_OF[w] for w in words]))
+    want = torch.tensor([AXIS_OF[w].index(w) for w in words])
+    return F.cross_entropy(lg2, want), (lg2.argmax(-1) == want).float().mean().item()
 
 
 def ideal_look(cols, L):
@@ -1077,17 +1090,16 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     if sup is not None and pair_rows:
         rows, pos = torch.tensor(pair_rows), torch.tensor(pair_pos)
         for layer in sup[1]:
-            A1, mass = look(model, inputs, cs, layer, 1, rows, pos, pair_cols, L)
+            _, mass = look(model, inputs, cs, layer, 1, rows, pos, pair_cols, L)
             STATS["pair@%d" % layer] = mass.mean().item()
             loss = loss + sup[0] * -(torch.log(mass + 1e-4)).mean()
         if REL_READOUT > 0:
             # relation readout: what heads 0 and 1 of the last supervised layer bring back from the two objects
-            # must name "left"/"right"/"above"/"below" by itself, which makes their value paths carry where each
-            # object is (without it, relations stayed at chance even on oracle features)
-            # The loss is over the two words of the question's axis only: the objects alone do not say whether
-            # the question is about x or y, and over all four words the loss could not tell a readout that knows
-            # the direction from one that knows nothing but the axis (both sit near ln 2). Yes/no questions
-            # ("Is A above B?") say the direction too: the asked word if yes, its opposite if no.
+            # must name the direction by itself, which makes their value paths carry where each object is. Over
+            # the two words of the question's axis only: the objects alone do not say whether the question is
+            # about x or y, and over all four words the loss could not tell a readout that knows the direction
+            # from one that knows only the axis (both sit near ln 2). Yes/no questions ("Is A above B?") say the
+            # direction too: the asked word if yes, its opposite if no.
             first = []
             for b, p in zip(pair_rows, pair_pos):
                 f, a = tgt_ids[tgt_pos.index((b, p))], asked.get((b, p))
@@ -1099,18 +1111,14 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             if keep:
                 layer = max(sup[1])
                 kr, kp = rows[keep], pos[keep]
-                A0, _ = look(model, inputs, cs, layer, 0, kr, kp, [pair_first[k] for k in keep], L)
-                A1, _ = look(model, inputs, cs, layer, 1, kr, kp, [pair_cols[k] for k in keep], L)
+                c0, c1 = [pair_first[k] for k in keep], [pair_cols[k] for k in keep]
                 if REL_IDEAL:  # the value path learns from the look it should have, not from a diluted one
-                    A0, A1 = ideal_look([pair_first[k] for k in keep], L), ideal_look([pair_cols[k] for k in keep], L)
+                    A0, A1 = ideal_look(c0, L), ideal_look(c1, L)
+                else:
+                    A0, A1 = (look(model, inputs, cs, layer, h, kr, kp, c, L)[0] for h, c in ((0, c0), (1, c1)))
                 o = model.head_output(layer, inputs[layer], 0, A0, kr) + model.head_output(layer, inputs[layer], 1, A1, kr)
-                lg = model.lm_head(model.model.norm(o))
-                pairs = torch.tensor([AXIS_OF[first[k]] for k in keep])
-                want = torch.tensor([AXIS_OF[first[k]].index(first[k]) for k in keep])
-                lg2 = lg.gather(1, pairs)
-                rl = F.cross_entropy(lg2, want)
+                rl, STATS["rel_acc"] = axis_ce(model, o, [first[k] for k in keep])
                 STATS["rel"] = rl.item()
-                STATS["rel_acc"] = (lg2.argmax(-1) == want).float().mean().item()
                 loss = loss + REL_READOUT * rl
     if sup is not None and letters:
         for layer, items, name in ((0, letters, "letter@0"), (max(sup[1]), picks, "pick@%d" % max(sup[1]))):
@@ -1142,11 +1150,8 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         rows_, pos_ = torch.tensor([t[0] for t in asks]), torch.tensor([t[1] for t in asks])
         A_, mass_ = look(model, inputs, cs, 1, 1, rows_, pos_, [t[2] for t in asks], L)
         STATS["ask@1"] = mass_.mean().item()
-        o = model.head_output(1, inputs[1], 1, A_, rows_)
-        pairs = torch.tensor([AXIS_OF[t[3]] for t in asks])
-        want = torch.tensor([AXIS_OF[t[3]].index(t[3]) for t in asks])
-        lg2 = model.lm_head(model.model.norm(o)).gather(1, pairs)
-        loss = loss + ASK_SUP * (-(torch.log(mass_ + 1e-4)).mean() + F.cross_entropy(lg2, want))
+        al, _ = axis_ce(model, model.head_output(1, inputs[1], 1, A_, rows_), [t[3] for t in asks])
+        loss = loss + ASK_SUP * (-(torch.log(mass_ + 1e-4)).mean() + al)
     if vis_at and POS_AUX > 0:
         # the values of heads 0 and 1 of the last supervised layer say where their patch is (row, column): the
         # tower knows it (a linear probe on its output is within 0.02 MSE), but without this the decoder's value
@@ -1154,7 +1159,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         pick = random.Random(len(vis_at)).sample(vis_at, min(256, len(vis_at)))
         bi_, pi_ = torch.tensor([t[0] for t in pick]), torch.tensor([t[1] for t in pick])
         q = torch.tensor([t[2] for t in pick])
-        want = torch.stack([q // 24, q % 24], 1).float() / 23 * 2 - 1
+        want = grid_coords(q)
         layer = max(sup[1])
         att = model.model.layers[layer].self_attn
         hd = inputs[layer].shape[-1] // model.heads
