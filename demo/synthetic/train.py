@@ -779,6 +779,21 @@ def pair_referents(q, lab):
     return (a, b) if a and b else None
 
 
+VERIFY = None  # compiled in verifies
+
+
+def verifies(q):
+    """MME's count, colour and OCR questions ("Are there three circles in the image?", "Is the star red?",
+    'Is the word in the image "cat"?'): yes/no checks of something the image shows against a value the question
+    names, like yes/no relation questions (--yn-verify-weight)."""
+    global VERIFY
+    import re
+    if VERIFY is None:
+        VERIFY = re.compile(r"Is there only one [a-z]+ in the image\?|Are there [a-z]+ [a-z]+ in the image\?|"
+                            r"Is the [a-z]+ (?:%s)\?|Is the word in the image \"" % "|".join(COLORS))
+    return bool(VERIFY.search(q))
+
+
 def counts_all(q):
     """"How many shapes are there?": its referents are every shape, whose per-kind counts differ, so what one
     head brings back from them cannot name the total by itself; no readout loss for these."""
@@ -792,6 +807,8 @@ POS_AUX = 0.0       # --pos-aux
 POS_PROBES = None   # linear probes (row, column) on the values of heads 0 and 1 of the last supervised layer
 REL_IDEAL = False   # --rel-ideal
 ASK_SUP = 0.0       # --ask-sup
+YN_REL_WEIGHT = 1.0  # --yn-rel-weight
+YN_VERIFY_WEIGHT = 1.0  # --yn-verify-weight
 COPY_WORDS = {}     # answer ids of each sign word (no </s>) -> the word's ids as an OCR token ("▁CAT") (filled in main)
 SHARED_FIRST = set()  # first answer tokens that several answers share (filled in main)
 RELATION_IDS = set()  # first tokens of the answers left / right / above / below (filled in main)
@@ -944,6 +961,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     thousand steps, settles on the answer prior and never looks at the image."""
     emb = model.model.embed_tokens
     seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
+    tgt_w = []  # per target token: --yn-verify-weight on the yes/no of verification questions, else 1
     aux_pos, aux_t = [], []
     sup_rows, sup_pos, sup_cols, no_read = [], [], [], []
     pair_rows, pair_pos, pair_cols = [], [], []  # head 1: the second object of relation questions
@@ -1034,6 +1052,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                             pair_first.append(first_cols)  # None when the first object was pruned away
                 tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
                 tgt_ids.append(tid)
+                tgt_w.append(YN_VERIFY_WEIGHT if len(rest) > 4 and rest[4][turn] and tid in YES_NO else 1.0)
                 turn_of.append((b, turn))
                 if tid == 2:
                     turn += 1
@@ -1048,7 +1067,15 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     pi = torch.tensor([p[1] for p in tgt_pos])
     logits = model.lm_head(H[bi, pi])  # lm_head only where there is a target
     y = torch.tensor(tgt_ids)
-    loss = F.cross_entropy(logits, y)
+    if YN_REL_WEIGHT != 1.0 or YN_VERIFY_WEIGHT != 1.0:
+        # yes/no relation and verification answers are a few percent of the tokens and a 50% prior already fits
+        # them, so the comparison of what the image shows with what the question names gets little gradient
+        # unless they weigh more
+        w = torch.tensor([YN_REL_WEIGHT if p in asked and t in YES_NO else v
+                          for p, t, v in zip(tgt_pos, tgt_ids, tgt_w)])
+        loss = (F.cross_entropy(logits, y, reduction="none") * w).sum() / w.sum()
+    else:
+        loss = F.cross_entropy(logits, y)
     if aux is not None:
         ai = torch.tensor([p[0] for p in aux_pos])
         aj = torch.tensor([p[1] for p in aux_pos])
@@ -1345,6 +1372,11 @@ def main():
     ap.add_argument("--ask-sup", type=float, default=0.0,
                     help="yes/no relation questions: head 1 of layer 1 at the answer looks at the asked relation word "
                          "and names it (weight of both losses)")
+    ap.add_argument("--yn-rel-weight", type=float, default=1.0,
+                    help="loss weight of yes/no answers to relation questions (\"Is A to the left of B?\"), "
+                         "relative to every other answer token")
+    ap.add_argument("--yn-verify-weight", type=float, default=1.0,
+                    help="loss weight of yes/no answers to MME's count, colour and OCR questions")
     ap.add_argument("--llm-layers", type=int, default=LLM["layers"], help="decoder depth")
     ap.add_argument("--tower-layers", type=int, default=VIS["layers"],
                     help="CLIP tower depth (LLaVA reads the output of the last but one layer)")
@@ -1427,6 +1459,8 @@ def main():
         else:
             log("feature map: whitened")
 
+    # the decoder starts from the same weights whether stage 1 ran or its cached tower was loaded
+    torch.manual_seed(args.seed + 3)
     model = Llava(LLM, VIS["hidden"])
     if init_model is not None:
         model.load_state_dict(init_model.state_dict())
@@ -1434,8 +1468,9 @@ def main():
     turn_pairs = lambda it: [pair_referents(c["value"], labels[it["image"]]) if args.pair_sup else None
                              for c in it["conversations"][0::2]]
     turn_noread = lambda it: [args.pair_sup and counts_all(c["value"]) for c in it["conversations"][0::2]]
-    samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it))
-               for i, it in enumerate(items)]
+    turn_verify = lambda it: [verifies(c["value"]) for c in it["conversations"][0::2]]
+    samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it),
+                turn_verify(it)) for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
@@ -1448,11 +1483,12 @@ def main():
     if args.attn_sup > 0:
         sup = (args.attn_sup, [int(x) for x in args.attn_layers.split(",")], 0, args.readout_weight, args.hop_weight)
         READOUT_IDS.update(readout_tokens(tok))
-        global SQA_SUP, REL_READOUT, COPY_SUP, POS_AUX, POS_PROBES, REL_IDEAL, ASK_SUP
+        global SQA_SUP, REL_READOUT, COPY_SUP, POS_AUX, POS_PROBES, REL_IDEAL, ASK_SUP, YN_REL_WEIGHT, YN_VERIFY_WEIGHT
         SQA_SUP = args.sqa_sup
         REL_READOUT = args.rel_readout if args.pair_sup else 0.0
         COPY_SUP = args.copy_sup
-        POS_AUX, REL_IDEAL, ASK_SUP = args.pos_aux, args.rel_ideal, args.ask_sup
+        POS_AUX, REL_IDEAL, ASK_SUP, YN_REL_WEIGHT = args.pos_aux, args.rel_ideal, args.ask_sup, args.yn_rel_weight
+        YN_VERIFY_WEIGHT = args.yn_verify_weight
         if POS_AUX > 0:
             POS_PROBES = nn.ModuleList([nn.Linear(LLM["hidden"] // LLM["heads"], 2) for _ in range(2)])
         COPY_WORDS.update({tuple(tok.answer_ids(w.lower())[:-1]): tok.sp.encode(w) for w in WORDS})
