@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import time
 
@@ -779,18 +780,14 @@ def pair_referents(q, lab):
     return (a, b) if a and b else None
 
 
-VERIFY = None  # compiled in verifies
+VERIFY = re.compile(r"Is there only one [a-z]+ in the image\?|Are there [a-z]+ [a-z]+ in the image\?|"
+                    r"Is the [a-z]+ (?:%s)\?|Is the word in the image \"" % "|".join(COLORS))
 
 
 def verifies(q):
     """MME's count, colour and OCR questions ("Are there three circles in the image?", "Is the star red?",
     'Is the word in the image "cat"?'): yes/no checks of something the image shows against a value the question
     names, like yes/no relation questions (--yn-verify-weight)."""
-    global VERIFY
-    import re
-    if VERIFY is None:
-        VERIFY = re.compile(r"Is there only one [a-z]+ in the image\?|Are there [a-z]+ [a-z]+ in the image\?|"
-                            r"Is the [a-z]+ (?:%s)\?|Is the word in the image \"" % "|".join(COLORS))
     return bool(VERIFY.search(q))
 
 
@@ -961,7 +958,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     thousand steps, settles on the answer prior and never looks at the image."""
     emb = model.model.embed_tokens
     seqs, tgt_pos, tgt_ids, turn_of = [], [], [], []
-    tgt_w = []  # per target token: --yn-verify-weight on the yes/no of verification questions, else 1
+    tgt_w = []  # per target token: --yn-rel-weight / --yn-verify-weight on the yes/no of those questions, else 1
     aux_pos, aux_t = [], []
     sup_rows, sup_pos, sup_cols, no_read = [], [], [], []
     pair_rows, pair_pos, pair_cols = [], [], []  # head 1: the second object of relation questions
@@ -1052,7 +1049,9 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                             pair_first.append(first_cols)  # None when the first object was pruned away
                 tgt_pos.append((b, off + i - 1))  # logits at the previous position predict this token
                 tgt_ids.append(tid)
-                tgt_w.append(YN_VERIFY_WEIGHT if len(rest) > 4 and rest[4][turn] and tid in YES_NO else 1.0)
+                yn = tid in YES_NO
+                tgt_w.append(YN_REL_WEIGHT if yn and (b, off + i - 1) in asked else
+                             YN_VERIFY_WEIGHT if yn and len(rest) > 4 and rest[4][turn] else 1.0)
                 turn_of.append((b, turn))
                 if tid == 2:
                     turn += 1
@@ -1071,8 +1070,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         # yes/no relation and verification answers are a few percent of the tokens and a 50% prior already fits
         # them, so the comparison of what the image shows with what the question names gets little gradient
         # unless they weigh more
-        w = torch.tensor([YN_REL_WEIGHT if p in asked and t in YES_NO else v
-                          for p, t, v in zip(tgt_pos, tgt_ids, tgt_w)])
+        w = torch.tensor(tgt_w)
         loss = (F.cross_entropy(logits, y, reduction="none") * w).sum() / w.sum()
     else:
         loss = F.cross_entropy(logits, y)
