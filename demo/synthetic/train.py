@@ -791,6 +791,17 @@ def verifies(q):
     return bool(VERIFY.search(q))
 
 
+VERIFY_VALUE = re.compile(r"Is the word in the image \"([a-z]+)\"\?|Is the [a-z]+ (%s)\?" % "|".join(COLORS))
+
+
+def verify_value(q):
+    """The value a sign-word or colour verification names ("cat" in 'Is the word in the image "cat"?', "red" in
+    "Is the star red?"), for --verify-sup; None for other questions and for numbers, whose answers all start
+    with the same token, so no readout can name them by it."""
+    m = VERIFY_VALUE.search(q)
+    return None if m is None else m.group(1) or m.group(2)
+
+
 def counts_all(q):
     """"How many shapes are there?": its referents are every shape, whose per-kind counts differ, so what one
     head brings back from them cannot name the total by itself; no readout loss for these."""
@@ -806,6 +817,9 @@ REL_IDEAL = False   # --rel-ideal
 ASK_SUP = 0.0       # --ask-sup
 YN_REL_WEIGHT = 1.0  # --yn-rel-weight
 YN_VERIFY_WEIGHT = 1.0  # --yn-verify-weight
+VERIFY_SUP = 0.0    # --verify-sup
+CHECK_HEAD = 2      # its head in layer 1: sharing head 1 with --ask-sup cost relation answers (v10: MME position 136 -> 88)
+VERIFY_IDS = {}     # verified value -> (its ids in the question, its answer's first token, the first tokens of its kind)
 COPY_WORDS = {}     # answer ids of each sign word (no </s>) -> the word's ids as an OCR token ("▁CAT") (filled in main)
 SHARED_FIRST = set()  # first answer tokens that several answers share (filled in main)
 RELATION_IDS = set()  # first tokens of the answers left / right / above / below (filled in main)
@@ -968,6 +982,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
     asked = {}  # (row, answer position) -> the one relation word of a yes/no relation question
     vis_at = []  # (row, sequence position, patch index) of visual tokens, for --pos-aux
     asks = []  # head 1 of layer 1: a yes/no relation answer -> the question's relation word (--ask-sup)
+    checks = []  # head CHECK_HEAD of layer 1: a yes/no verification answer -> the value the question names
     tasks = {0: [], 1: []}  # layer -> [(row, position, target positions)] of the two-hop circuit
     for b, (img_i, (pre, post, tmask), *rest) in enumerate(batch):
         v = feats[img_i].float()
@@ -986,10 +1001,17 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             aux_t.append(t)
         if sup is not None and len(rest) > 1:
             lab = rest[1]
-            q_start = 0
+            q_start, turn = 0, 0
             for i, (t, tid) in enumerate(zip(tmask, post)):
                 if t:
                     if not tmask[i - 1]:  # the answer's first token: look back at the question's attribute words
+                        value = rest[5][turn] if VERIFY_SUP > 0 and len(rest) > 5 else None
+                        turn += 1
+                        if value is not None and tid in YES_NO:
+                            qform, first, kind = VERIFY_IDS[value]
+                            at = find_run(post, qform, q_start, i)
+                            if at is not None:
+                                checks.append((b, off + i - 1, [off + j for j in range(at, at + len(qform))], first, kind))
                         choices = choice_tokens(post, q_start, i) if SQA_SUP else []
                         end = choices[0][0] - 2 if choices else i  # not the options' words
                         words = [j for j in range(q_start, end) if post[j] in TOKEN_ATTR]
@@ -1177,6 +1199,21 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
         STATS["ask@1"] = mass_.mean().item()
         al, _ = axis_ce(model, model.head_output(1, inputs[1], 1, A_, rows_), [t[3] for t in asks])
         loss = loss + ASK_SUP * (-(torch.log(mass_ + 1e-4)).mean() + al)
+    if checks:
+        # yes/no verifications ('Is the word in the image "cat"?', "Is the star red?") compare what head 0 of the
+        # last supervised layer reads from the object with the value the question names; a head of layer 1
+        # brings that value to the answer position, and what it brings must name it among the values of its kind
+        rows_, pos_ = torch.tensor([t[0] for t in checks]), torch.tensor([t[1] for t in checks])
+        A_, mass_ = look(model, inputs, cs, 1, CHECK_HEAD, rows_, pos_, [t[2] for t in checks], L)
+        STATS["check@1"] = mass_.mean().item()
+        lg = model.lm_head(model.model.norm(model.head_output(1, inputs[1], CHECK_HEAD, A_, rows_)))
+        allowed = torch.zeros_like(lg, dtype=torch.bool)
+        for n, t in enumerate(checks):
+            allowed[n, t[4]] = True
+        lg, want = lg.masked_fill(~allowed, float("-inf")), torch.tensor([t[3] for t in checks])
+        cl = F.cross_entropy(lg, want)
+        STATS["check_acc"] = (lg.argmax(-1) == want).float().mean().item()
+        loss = loss + VERIFY_SUP * (-(torch.log(mass_ + 1e-4)).mean() + cl)
     if vis_at and POS_AUX > 0:
         # the values of heads 0 and 1 of the last supervised layer say where their patch is (row, column): the
         # tower knows it (a linear probe on its output is within 0.02 MSE), but without this the decoder's value
@@ -1375,6 +1412,8 @@ def main():
                          "relative to every other answer token")
     ap.add_argument("--yn-verify-weight", type=float, default=1.0,
                     help="loss weight of yes/no answers to MME's count, colour and OCR questions")
+    ap.add_argument("--verify-sup", type=float, default=0.0,
+                    help="head 2 of layer 1 brings the value a sign-word / colour yes/no question names to the answer")
     ap.add_argument("--llm-layers", type=int, default=LLM["layers"], help="decoder depth")
     ap.add_argument("--tower-layers", type=int, default=VIS["layers"],
                     help="CLIP tower depth (LLaVA reads the output of the last but one layer)")
@@ -1467,8 +1506,9 @@ def main():
                              for c in it["conversations"][0::2]]
     turn_noread = lambda it: [args.pair_sup and counts_all(c["value"]) for c in it["conversations"][0::2]]
     turn_verify = lambda it: [verifies(c["value"]) for c in it["conversations"][0::2]]
+    turn_value = lambda it: [verify_value(c["value"]) for c in it["conversations"][0::2]]
     samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it),
-                turn_verify(it)) for i, it in enumerate(items)]
+                turn_verify(it), turn_value(it)) for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
@@ -1481,12 +1521,18 @@ def main():
     if args.attn_sup > 0:
         sup = (args.attn_sup, [int(x) for x in args.attn_layers.split(",")], 0, args.readout_weight, args.hop_weight)
         READOUT_IDS.update(readout_tokens(tok))
-        global SQA_SUP, REL_READOUT, COPY_SUP, POS_AUX, POS_PROBES, REL_IDEAL, ASK_SUP, YN_REL_WEIGHT, YN_VERIFY_WEIGHT
+        global SQA_SUP, REL_READOUT, COPY_SUP, POS_AUX, POS_PROBES, REL_IDEAL, ASK_SUP, YN_REL_WEIGHT, YN_VERIFY_WEIGHT, \
+            VERIFY_SUP
         SQA_SUP = args.sqa_sup
         REL_READOUT = args.rel_readout if args.pair_sup else 0.0
         COPY_SUP = args.copy_sup
         POS_AUX, REL_IDEAL, ASK_SUP, YN_REL_WEIGHT = args.pos_aux, args.rel_ideal, args.ask_sup, args.yn_rel_weight
-        YN_VERIFY_WEIGHT = args.yn_verify_weight
+        YN_VERIFY_WEIGHT, VERIFY_SUP = args.yn_verify_weight, args.verify_sup
+        signs = [w.lower() for w in WORDS if not w.isdigit()]
+        for kind, forms in ((signs, lambda v: tok.sp.encode('"%s"' % v)[1:-1]), (COLORS, tok.sp.encode)):
+            firsts = [tok.answer_ids(v)[0] for v in kind]
+            assert len(set(firsts)) == len(firsts), kind  # a readout over first tokens must tell them apart
+            VERIFY_IDS.update({v: (forms(v), f, firsts) for v, f in zip(kind, firsts)})
         if POS_AUX > 0:
             POS_PROBES = nn.ModuleList([nn.Linear(LLM["hidden"] // LLM["heads"], 2) for _ in range(2)])
         COPY_WORDS.update({tuple(tok.answer_ids(w.lower())[:-1]): tok.sp.encode(w) for w in WORDS})
