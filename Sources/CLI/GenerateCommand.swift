@@ -14,8 +14,8 @@ struct GenerateCommand: ParsableCommand {
         evaluation does; greedy decoding. Without --tokens every visual token is fed. --json prints \
         generated_ids, text, kept / important / diverse (one list per view), visual_tokens_fed, \
         inputs_embeds_length, input_ids and per-stage timings in ms.
-        Example: vispruner generate --model demo/models/llava15-tiny --image img.jpg \\
-                 --prompt "Is there a dog?" --tokens 64 --ratio 0.5 --json
+        Example: vispruner generate --model demo/models/llava15-synth --image img.jpg \\
+                 --prompt "What color is the star?" --tokens 64 --ratio 0.5 --json
         """)
 
     @Option(help: "LLaVA checkpoint directory.") var model: String

@@ -16,7 +16,7 @@ struct VisualizeCommand: ParsableCommand {
         view beside its crops, tiled as they lie in the image) with the 24×24 patch grid and a legend. The \
         vision tower runs once; every column selects from the same features and attention. Written as PNG \
         (--scale pixels per view pixel), SVG and PDF side by side: --out kept.png writes kept.png, kept.svg and kept.pdf.
-        Example: vispruner visualize --model demo/models/llava15-tiny --image img.jpg --method vispruner --method fastervlm \
+        Example: vispruner visualize --model demo/models/llava15-synth --image img.jpg --method vispruner --method fastervlm \
         --tokens 64 --tokens 32 --ratio 0.5 --out kept.png
         """)
 
