@@ -789,25 +789,18 @@ def pair_referents(q, lab):
 
 
 VERIFY = re.compile(r"Is there only one [a-z]+ in the image\?|Are there [a-z]+ [a-z]+ in the image\?|"
-                    r"Is the [a-z]+ (?:%s)\?|Is the word in the image \"" % "|".join(COLORS))
+                    r"Is the [a-z]+ (?P<colour>%s)\?|Is the word in the image \"(?:(?P<word>[a-z]+)\"\?)?"
+                    % "|".join(COLORS))
 
 
-def verifies(q):
+def verification(q):
     """MME's count, colour and OCR questions ("Are there three circles in the image?", "Is the star red?",
-    'Is the word in the image "cat"?'): yes/no checks of something the image shows against a value the question
-    names, like yes/no relation questions (--yn-verify-weight)."""
-    return bool(VERIFY.search(q))
-
-
-VERIFY_VALUE = re.compile(r"Is the word in the image \"([a-z]+)\"\?|Is the [a-z]+ (%s)\?" % "|".join(COLORS))
-
-
-def verify_value(q):
-    """The value a sign-word or colour verification names ("cat" in 'Is the word in the image "cat"?', "red" in
-    "Is the star red?"), for --verify-sup; None for other questions and for numbers, whose answers all start
-    with the same token, so no readout can name them by it."""
-    m = VERIFY_VALUE.search(q)
-    return None if m is None else m.group(1) or m.group(2)
+    'Is the word in the image "cat"?') are yes/no checks of something the image shows against a value the question
+    names, like yes/no relation questions (--yn-verify-weight). Returns (whether q is one, the value it names):
+    the value ("cat", "red") only for sign words and colours (--verify-sup); numbers have none, since their
+    answers all start with the same token and no readout can name them by it."""
+    m = VERIFY.search(q)
+    return (False, None) if m is None else (True, m.group("colour") or m.group("word"))
 
 
 def counts_all(q):
@@ -1515,10 +1508,13 @@ def main():
     turn_pairs = lambda it: [pair_referents(c["value"], labels[it["image"]]) if args.pair_sup else None
                              for c in it["conversations"][0::2]]
     turn_noread = lambda it: [args.pair_sup and counts_all(c["value"]) for c in it["conversations"][0::2]]
-    turn_verify = lambda it: [verifies(c["value"]) for c in it["conversations"][0::2]]
-    turn_value = lambda it: [verify_value(c["value"]) for c in it["conversations"][0::2]]
+
+    def turn_checks(it):  # per turn: is it a verification, and the value it names
+        checks = [verification(c["value"]) for c in it["conversations"][0::2]]
+        return [v for v, _ in checks], [x for _, x in checks]
+
     samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it),
-                turn_verify(it), turn_value(it)) for i, it in enumerate(items)]
+                *turn_checks(it)) for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
