@@ -382,7 +382,7 @@ def tower_targets(labels, names):
     (one lookup per object, then one gather over its 576 patches): element-wise tensor writes took 40 s for 12000."""
     B = len(names)
     pc = np.full((B, 576), -100, dtype=np.int64)   # colour: 0..5, 6 = none
-    ps = np.zeros((B, 576), dtype=np.int64)        # shape: 0..4, 5 = word sign, 6 = background
+    ps = np.full((B, 576), -100, dtype=np.int64)   # shape: 0..4, 5 = word sign, 6 = background; slivers -100
     pw = np.full((B, 576), -100, dtype=np.int64)   # word id on sign patches
     pn = np.full((B, 576), -100, dtype=np.int64)   # on a shape's patches: how many shapes of its kind (1..5)
     pt = np.full((B, 576), -100, dtype=np.int64)   # on a shape's patches: how many shapes in all (1..5)
@@ -405,22 +405,20 @@ def tower_targets(labels, names):
         total = int(counts[b].sum())
         # per object: its label for each target (-100 where a target does not apply), indexed by the patch map
         word = [o["kind"] == "word" for o in objs]
-        o_shape = np.array([5 if w else SHAPES.index(o["shape"]) for o, w in zip(objs, word)] + [0], dtype=np.int64)
-        o_col = np.array([COLORS.index(o["color"]) for o in objs] + [0], dtype=np.int64)
-        o_word = np.array([WORDS.index(o["word"]) if w else -100 for o, w in zip(objs, word)] + [0], dtype=np.int64)
+        o_shape = np.array([5 if w else SHAPES.index(o["shape"]) for o, w in zip(objs, word)], dtype=np.int64)
+        o_col = np.array([COLORS.index(o["color"]) for o in objs], dtype=np.int64)
+        o_word = np.array([WORDS.index(o["word"]) if w else -100 for o, w in zip(objs, word)], dtype=np.int64)
         o_n = np.array([-100 if w else min(5, int(counts[b, SHAPES.index(o["shape"])])) - 1
-                        for o, w in zip(objs, word)] + [0], dtype=np.int64)
-        o_t = np.array([-100 if w else min(5, total) - 1 for w in word] + [0], dtype=np.int64)
+                        for o, w in zip(objs, word)], dtype=np.int64)
+        o_t = np.array([-100 if w else min(5, total) - 1 for w in word], dtype=np.int64)
         j = np.array(lab["patches"], dtype=np.int64)
         bg = j < 0
         on = ~bg
         cover = lab.get("cover")
         if cover is not None:
             on &= np.array(cover) >= SLIVER  # a sliver: too few object pixels to decide any label; no target at all
-        sliver = ~bg & ~on
         jo = j[on]
         ps[b, bg], pc[b, bg] = 6, 6
-        ps[b, sliver] = -100
         ps[b, on] = o_shape[jo]
         if not gray:
             pc[b, on] = o_col[jo]
@@ -1006,7 +1004,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
             for i, (t, tid) in enumerate(zip(tmask, post)):
                 if t:
                     if not tmask[i - 1]:  # the answer's first token: look back at the question's attribute words
-                        value = rest[5][turn] if VERIFY_SUP > 0 and len(rest) > 5 else None
+                        value = rest[4][turn][1] if VERIFY_SUP > 0 and len(rest) > 4 else None
                         turn += 1
                         if value is not None and tid in YES_NO:
                             qform, first, kind = VERIFY_IDS[value]
@@ -1074,7 +1072,7 @@ def batch_forward(model, batch, feats, atts, rng, mode, per_answer=False, objps=
                 tgt_ids.append(tid)
                 yn = tid in YES_NO
                 tgt_w.append(YN_REL_WEIGHT if yn and (b, off + i - 1) in asked else
-                             YN_VERIFY_WEIGHT if yn and len(rest) > 4 and rest[4][turn] else 1.0)
+                             YN_VERIFY_WEIGHT if yn and len(rest) > 4 and rest[4][turn][0] else 1.0)
                 turn_of.append((b, turn))
                 if tid == 2:
                     turn += 1
@@ -1508,13 +1506,9 @@ def main():
     turn_pairs = lambda it: [pair_referents(c["value"], labels[it["image"]]) if args.pair_sup else None
                              for c in it["conversations"][0::2]]
     turn_noread = lambda it: [args.pair_sup and counts_all(c["value"]) for c in it["conversations"][0::2]]
-
-    def turn_checks(it):  # per turn: is it a verification, and the value it names
-        checks = [verification(c["value"]) for c in it["conversations"][0::2]]
-        return [v for v, _ in checks], [x for _, x in checks]
-
+    turn_checks = lambda it: [verification(c["value"]) for c in it["conversations"][0::2]]
     samples = [(i, build_sample(tok, it), turn_refs(it), labels[it["image"]], turn_pairs(it), turn_noread(it),
-                *turn_checks(it)) for i, it in enumerate(items)]
+                turn_checks(it)) for i, it in enumerate(items)]
     objps = [[k for k, j in enumerate(labels[it["image"]]["patches"]) if j >= 0] for it in items]
     v_samples = [(i, build_sample(tok, it)) for i, it in enumerate(v_items)]
     kinds = lambda its: [[question_kind(c["value"]) for c in it["conversations"][0::2]] for it in its]
