@@ -45,6 +45,7 @@ struct ReuseOptions: ParsableArguments {
 extension AnyresMode: ExpressibleByArgument {}
 extension ComputePrecision: ExpressibleByArgument {}
 extension SelectionMethod: ExpressibleByArgument {}
+extension ImageOpening: ExpressibleByArgument {}
 
 /// `--method` of eval: a selection method or `none` (the unpruned baseline); unknown names are refused
 /// while the command line is parsed.

@@ -53,6 +53,8 @@ struct EvalCommand: ParsableCommand {
     var anyres: AnyresMode = .fixed
     @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")
     var precision: ComputePrecision = .float32
+    @Option(help: "How image files are opened: reference (default: as each benchmark's reference script does; ScienceQA's opens them without converting to RGB, which changes how palette and CMYK images are padded) or rgb (always converted first; a run-key field for ScienceQA).")
+    var images: ImageOpening = .reference
 
     func validate() throws {
         if method != .none && tokens == nil {
@@ -83,7 +85,8 @@ struct EvalCommand: ParsableCommand {
         let engine = try makeEngine(model: URL(fileURLWithPath: model), visionTower: visionTower.map { URL(fileURLWithPath: $0) },
                                     anyres: anyres, precision: precision, reuse: reuse)
         let store = try ResultsStore(path: dbPath)
-        let settings = RunSettings(pruning: try method.pruning(tokens: tokens, ratio: ratio), seed: seed, maxNewTokens: maxNewTokens)
+        let settings = RunSettings(pruning: try method.pruning(tokens: tokens, ratio: ratio), seed: seed, maxNewTokens: maxNewTokens,
+                                   images: images)
         let options = EvalOptions(limit: limit, restart: restart, shard: shardSpec,
                                   liveProgress: ProgressReporter.shouldDrawLive(quiet: quiet),
                                   progressLogInterval: ProgressReporter.logInterval(quiet: quiet),

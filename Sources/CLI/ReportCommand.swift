@@ -19,6 +19,13 @@ struct ReportCommand: ParsableCommand {
         scores (merged shards, a run stopped before scoring) are scored from the data root (--data-root or \
         $VISPRUNER_DATA) and the scores stored where the database is writable. Subset runs (--limit) are marked †. \
         Runs left out (incomplete, not scored locally) are listed below the table with the reason. \
+        Every score carries a 95% percentile-bootstrap interval ("± half-width" in Markdown, lower/upper columns in \
+        CSV) over the benchmark's items (MME: image pairs within each task; POPE: answers within each split), and \
+        every pruned row a second table of its paired difference from the unpruned run of the same model over the \
+        items both answered. The resampling is seeded, so the same database gives the same intervals (EVAL.md, \
+        "Intervals"). ScienceQA runs on RGB-converted images (--images rgb, and runs stored before that option) are \
+        shown in columns of their own, and the number of items that took the reference's unconverted-image path is \
+        noted below the table. \
         Figures (--plot, --latency-plot) are written as PNG (2× resolution), SVG and PDF side by side: \
         --plot results/accuracy.png writes results/accuracy.png, results/accuracy.svg and results/accuracy.pdf.
         Example: vispruner report --db results/llava-v1.5-7b.sqlite --out results/tables --plot results/accuracy.png \
@@ -49,8 +56,15 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("data-root"), help: "Benchmark data root, to score complete runs that have no scores yet (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
+    @Option(parsing: .unconditional, help: "Bootstrap replicates for the 95% intervals (0: no intervals).")
+    var bootstrap = 1000
+
+    @Option(name: .customLong("bootstrap-seed"), parsing: .unconditional, help: "Seed of the bootstrap's resampling.")
+    var bootstrapSeed: UInt64 = 0
+
     func validate() throws {
         guard !databases.isEmpty else { throw ValidationError("give at least one --db FILE") }
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must not be negative") }
         for path in [plot, latencyPlot].compactMap({ $0 }) {
             do { _ = try FigureFiles.outputs(for: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
         }
@@ -67,9 +81,14 @@ struct ReportCommand: ParsableCommand {
             _ = try DatasetRegistry.dataRoot(option: dataRoot)  // a given but wrong --data-root is an error
         }
         let data = try StoreReport(databases: databases, score: outputs.map { o in { o.scoreLookup(store: $0, run: $1) } })
-        let scores = ScoreTable(data.results, layout: layout)
+        let resampling = bootstrap > 0 ? Bootstrap(replicates: bootstrap, seed: bootstrapSeed) : nil
+        let scores = ScoreTable(data.results, layout: layout, bootstrap: resampling)
         let lat = LatencyTable(data.latency)
         print(csv ? scores.csv() : scores.markdown(), terminator: "")
+        if !csv && scores.hasDifferences {
+            print("")
+            print(scores.differencesMarkdown(), terminator: "")
+        }
         if latency {
             print("")
             print(csv ? lat.csv() : lat.markdown(), terminator: "")
@@ -81,7 +100,8 @@ struct ReportCommand: ParsableCommand {
             CLIRuns.printErr("wrote tables to \(dir.path)")
         }
         if let plot {
-            for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), layout: layout) {
+            for url in try FigureFiles.writeAccuracyPlot(data.results, to: URL(fileURLWithPath: plot), layout: layout,
+                                                         bootstrap: resampling) {
                 CLIRuns.printErr("wrote \(url.path)")
             }
         }

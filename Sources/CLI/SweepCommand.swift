@@ -3,6 +3,7 @@ import Benchmarks
 import Foundation
 import Harness
 import Model
+import Records
 import Store
 
 /// `vispruner sweep`: a grid of models × benchmarks × methods × budgets × ratios (+ baselines).
@@ -12,7 +13,7 @@ struct SweepCommand: ParsableCommand {
         abstract: "Run a grid of evaluations from flags or a sweep file (JSON or YAML), skipping finished runs.",
         discussion: """
         Sweep file keys: models, datasets, methods, tokens, ratios, baseline (default true), seed, \
-        max_new_tokens, limit. The unpruned baseline runs once per model × benchmark. Runs already \
+        max_new_tokens, limit, images (reference or rgb). The unpruned baseline runs once per model × benchmark. Runs already \
         complete in the database are skipped and listed; partial ones are resumed. --shard I/N (or a \
         Slurm job array) applies to every run, each shard writing <db>.shard-I-of-N.sqlite. Before any \
         answer the whole plan is checked (sweep values, unknown keys, methods, model folders, budgets against \
@@ -46,6 +47,8 @@ struct SweepCommand: ParsableCommand {
     var anyres: AnyresMode = .fixed
     @Option(help: "Language-model arithmetic: float32 (default; what parity is measured in) or bfloat16 (activations rounded to bf16, float32 sums; fast on CPUs with AVX512_BF16).")
     var precision: ComputePrecision = .float32
+    @Option(help: "How image files are opened: reference (default, or the sweep file's `images`: as each benchmark's reference script does; ScienceQA's opens them without converting to RGB, which changes how palette and CMYK images are padded) or rgb (always converted first; a run-key field for ScienceQA).")
+    var images: ImageOpening?
 
     func spec() throws -> SweepSpec {
         if let sweepFile {
@@ -60,11 +63,12 @@ struct SweepCommand: ParsableCommand {
             if let seed { s.seed = seed }
             if let maxNewTokens { s.maxNewTokens = maxNewTokens }
             if let limit { s.limit = limit }
+            if let images { s.images = images }
             return s
         }
         let s = SweepSpec(models: models, datasets: datasets, methods: methods.isEmpty ? ["vispruner"] : methods,
                           tokens: tokens, ratios: ratios.isEmpty ? [0.5] : ratios, baseline: !noBaseline,
-                          seed: seed ?? 0, maxNewTokens: maxNewTokens, limit: limit)
+                          seed: seed ?? 0, maxNewTokens: maxNewTokens, limit: limit, images: images ?? .reference)
         return s
     }
 

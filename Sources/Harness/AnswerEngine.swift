@@ -73,15 +73,18 @@ public struct EngineAnswer: Equatable, Sendable {
     public var timings: StageTimings
     /// Analytic FLOPs and KV-cache size of the item; zero (not recorded) for engines that do not know them.
     public var cost: ItemCost
+    /// Which path an image opened unconverted took (`RunSettings.opensImagesUnconverted`); nil otherwise.
+    public var imagePath: ImagePath?
 
     public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: StageTimings,
-                cost: ItemCost = .zero) {
+                cost: ItemCost = .zero, imagePath: ImagePath? = nil) {
         self.text = text
         self.generatedTokens = generatedTokens
         self.visualTokensFed = visualTokensFed
         self.kept = kept
         self.timings = timings
         self.cost = cost
+        self.imagePath = imagePath
     }
 }
 

@@ -242,6 +242,7 @@ public final class Evaluator {
                                 prompt: item.answerPrompt, rawOutput: out.text, parsedAnswer: benchmark.parseAnswer(out.text),
                                 answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
-                                kept: out.kept, timings: timings, occurrence: key.occurrence, cost: out.cost)
+                                kept: out.kept, timings: timings, occurrence: key.occurrence, cost: out.cost,
+                                imagePath: out.imagePath)
     }
 }

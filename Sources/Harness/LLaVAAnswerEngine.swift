@@ -69,6 +69,7 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         timings.load = pendingLoadMilliseconds
         pendingLoadMilliseconds = 0
         return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
-                            kept: r.selections.map(\.kept), timings: timings, cost: costModel.cost(of: r))
+                            kept: r.selections.map(\.kept), timings: timings, cost: costModel.cost(of: r),
+                            imagePath: r.imagePath)
     }
 }

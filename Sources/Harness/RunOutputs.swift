@@ -28,9 +28,9 @@ public struct RunOutputs {
                                      + "upload its submission file (vispruner export \(benchmark.spec.name) ...) to the benchmark's server")
         }
         do {
-            let (_, metrics) = try RunScoring.compute(store: store, run: run, scorer: try benchmark.scorer())
+            let (report, metrics) = try RunScoring.compute(store: store, run: run, scorer: try benchmark.scorer())
             // Kept for the next report when the file can be written; a read-only copy is scored each time.
-            if let writable = try? ResultsStore(path: store.path) { try? writable.setScores(run.id, metrics) }
+            if let writable = try? ResultsStore(path: store.path) { try? writable.setScores(run.id, metrics, units: report.units) }
             return .metrics(metrics)
         } catch {
             return .unavailable("\(error)")

@@ -27,7 +27,7 @@ public enum RunScoring {
                 """)
         }
         let (report, metrics) = try compute(store: store, run: run, scorer: scorer)
-        try store.setScores(run.id, metrics)
+        try store.setScores(run.id, metrics, units: report.units)
         return report
     }
 
@@ -45,6 +45,7 @@ public enum RunScoring {
         // The headline is stored under a fixed name too, so reports need no per-benchmark knowledge.
         var metrics = report.metrics.filter { $0.name != Metric.headlineName }
         if let h = report.headlineValue { metrics.append(Metric(Metric.headlineName, h)) }
+        if let f = report.units?.formulas[report.headline] { report.units?.formulas[Metric.headlineName] = f }
         return (report, metrics)
     }
 

@@ -18,6 +18,7 @@ import Records
 /// seed: 0               # optional
 /// max_new_tokens: 128   # optional; default: each benchmark's own
 /// limit: 100            # optional; first N items of each benchmark
+/// images: reference      # optional; reference (default) or rgb (see RunSettings.images)
 /// ```
 public struct SweepSpec: Codable, Equatable, Sendable {
     public var models: [String]
@@ -29,10 +30,11 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var maxNewTokens: Int?
     public var limit: Int?
+    public var images: ImageOpening
 
     public init(models: [String], datasets: [String], methods: [String] = ["vispruner"], tokens: [Int] = [],
                 ratios: [Double] = [0.5], baseline: Bool = true, seed: UInt64 = 0, maxNewTokens: Int? = nil,
-                limit: Int? = nil) {
+                limit: Int? = nil, images: ImageOpening = .reference) {
         self.models = models
         self.datasets = datasets
         self.methods = methods
@@ -42,10 +44,11 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         self.seed = seed
         self.maxNewTokens = maxNewTokens
         self.limit = limit
+        self.images = images
     }
 
     enum CodingKeys: String, CodingKey {
-        case models, datasets, methods, tokens, ratios, baseline, seed, limit
+        case models, datasets, methods, tokens, ratios, baseline, seed, limit, images
         case maxNewTokens = "max_new_tokens"
     }
 
@@ -60,6 +63,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         maxNewTokens = try c.decodeIfPresent(Int.self, forKey: .maxNewTokens)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        images = try c.decodeIfPresent(ImageOpening.self, forKey: .images) ?? .reference
     }
 
     /// Largest sweep file read, to bound memory on a wrong path.
@@ -79,7 +83,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     }
 
     /// The keys a sweep file may have.
-    public static let keys = ["models", "datasets", "methods", "tokens", "ratios", "baseline", "seed", "max_new_tokens", "limit"]
+    public static let keys = ["models", "datasets", "methods", "tokens", "ratios", "baseline", "seed", "max_new_tokens", "limit",
+                              "images"]
 
     /// Top-level keys of a sweep file that are not sweep keys, each with the key it most likely means.
     static func unknownKeys(_ data: Data, yaml: Bool) -> [String] {
@@ -181,7 +186,7 @@ public struct SweepPlan: Sendable {
         for model in spec.models {
             for dataset in spec.datasets {
                 let baseline = SweepJob(model: model, dataset: dataset,
-                                        settings: .unpruned(seed: spec.seed, maxNewTokens: spec.maxNewTokens))
+                                        settings: .unpruned(seed: spec.seed, maxNewTokens: spec.maxNewTokens, images: spec.images))
                 if spec.baseline { add(baseline) }
                 for method in spec.methods {
                     if method == Pruning.unprunedName {
@@ -192,7 +197,8 @@ public struct SweepPlan: Sendable {
                         for r in spec.ratios {
                             let pruning = try Pruning(method: method, tokens: t, ratio: r)
                             add(SweepJob(model: model, dataset: dataset,
-                                         settings: RunSettings(pruning: pruning, seed: spec.seed, maxNewTokens: spec.maxNewTokens)))
+                                         settings: RunSettings(pruning: pruning, seed: spec.seed, maxNewTokens: spec.maxNewTokens,
+                                                               images: spec.images)))
                         }
                     }
                 }

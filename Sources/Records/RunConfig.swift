@@ -42,7 +42,8 @@ public struct RunConfig: Codable, Hashable, Sendable {
 
     /// The settings part of the config (decoding length resolved).
     public var settings: RunSettings {
-        RunSettings(pruning: pruning, seed: seed, maxNewTokens: maxNewTokens, extra: extra)
+        RunSettings(pruning: pruning, seed: seed, maxNewTokens: maxNewTokens, extra: extra,
+                    images: extra[ImageOpening.extraKey] == ImageOpening.unconvertedValue ? .reference : .rgb)
     }
 
     enum CodingKeys: String, CodingKey {

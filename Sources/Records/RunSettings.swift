@@ -7,17 +7,23 @@ public struct RunSettings: Hashable, Sendable {
     public var maxNewTokens: Int?
     /// Further output-changing options, recorded in the run key.
     public var extra: [String: String]
+    /// How image files are opened (`--images`): as each benchmark's reference script does, or always
+    /// converted to RGB. It reaches the run key through `extra` only for benchmarks whose reference opens
+    /// images unconverted (`resolvingImages`).
+    public var images: ImageOpening
 
-    public init(pruning: Pruning, seed: UInt64 = 0, maxNewTokens: Int? = nil, extra: [String: String] = [:]) {
+    public init(pruning: Pruning, seed: UInt64 = 0, maxNewTokens: Int? = nil, extra: [String: String] = [:],
+                images: ImageOpening = .reference) {
         self.pruning = pruning
         self.seed = seed
         self.maxNewTokens = maxNewTokens
         self.extra = extra
+        self.images = images
     }
 
     /// The unpruned baseline (every visual token fed).
-    public static func unpruned(seed: UInt64 = 0, maxNewTokens: Int? = nil) -> RunSettings {
-        RunSettings(pruning: .unpruned, seed: seed, maxNewTokens: maxNewTokens)
+    public static func unpruned(seed: UInt64 = 0, maxNewTokens: Int? = nil, images: ImageOpening = .reference) -> RunSettings {
+        RunSettings(pruning: .unpruned, seed: seed, maxNewTokens: maxNewTokens, images: images)
     }
 
     /// The run config these settings give for a model and a benchmark split.

@@ -17,12 +17,15 @@ public struct ScoreReport: Equatable, Sendable {
     public var headline: String
     /// Warnings worth showing (missing/extra ids, unparsable lines).
     public var notes: [String]
+    /// The resampling units the metrics follow from (for intervals), where the scorer gives them.
+    public var units: UnitScores?
 
-    public init(benchmark: String, metrics: [Metric], headline: String, notes: [String] = []) {
+    public init(benchmark: String, metrics: [Metric], headline: String, notes: [String] = [], units: UnitScores? = nil) {
         self.benchmark = benchmark
         self.metrics = metrics
         self.headline = headline
         self.notes = notes
+        self.units = units
     }
 
     public subscript(name: String) -> Double? { metrics.first { $0.name == name }?.value }

@@ -34,6 +34,9 @@ public struct BenchmarkColumns: Equatable, Sendable {
     public var columns: [TableColumn]
     /// The column that stands for the benchmark in the "% of unpruned" average and in plots.
     public var headline: TableColumn
+    /// The benchmark's reference script opens images unconverted (ScienceQA): runs with `--images rgb` are a
+    /// different measurement and get columns of their own.
+    public var opensImagesUnconverted = false
 
     public init(dataset: String, columns: [TableColumn], headline: TableColumn) {
         self.dataset = dataset
@@ -42,6 +45,15 @@ public struct BenchmarkColumns: Equatable, Sendable {
     }
 
     /// A benchmark the layout does not describe: its headline metric as stored, under its name.
+    /// These columns for the benchmark's runs on images converted to RGB (`--images rgb`), under their own key.
+    public var convertedVariant: BenchmarkColumns {
+        func retitle(_ c: TableColumn) -> TableColumn { var c = c; c.title += " (RGB images)"; return c }
+        return BenchmarkColumns(dataset: Self.convertedKey(dataset), columns: columns.map(retitle), headline: retitle(headline))
+    }
+
+    /// The table key of a benchmark's runs on images converted to RGB.
+    public static func convertedKey(_ dataset: String) -> String { dataset + "+rgb" }
+
     public static func plain(_ dataset: String) -> BenchmarkColumns {
         let c = TableColumn(dataset, metric: Metric.headlineName)
         return BenchmarkColumns(dataset: dataset, columns: [c], headline: c)

@@ -16,9 +16,13 @@ public struct ResultRow: Equatable, Sendable {
     public var subset: Bool
     /// How many items the score is over (nil: not known), shown beside it so a reader can judge a difference.
     public var items: Int?
+    /// The resampling units the metrics follow from (nil: not stored), for intervals.
+    public var units: UnitScores?
+    /// The run opened images without converting them to RGB (`RunSettings.opensImagesUnconverted`).
+    public var imagesUnconverted = false
 
     public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double,
-                metrics: [String: Double]? = nil, subset: Bool = false, items: Int? = nil) {
+                metrics: [String: Double]? = nil, subset: Bool = false, items: Int? = nil, units: UnitScores? = nil) {
         self.model = model
         self.dataset = dataset
         self.method = method
@@ -28,6 +32,7 @@ public struct ResultRow: Equatable, Sendable {
         self.metrics = metrics ?? ["headline": value]
         self.subset = subset
         self.items = items
+        self.units = units
     }
 
     public var isUnpruned: Bool { tokens == nil }

@@ -17,6 +17,11 @@ public struct ScoreTable: Equatable, Sendable {
         public var subsets: Set<String>
         /// Items each benchmark's score is over, by benchmark (absent: not known).
         public var items: [String: Int] = [:]
+        /// Per column, the 95% bootstrap interval in the column's units (nil: no units stored, or not computed).
+        public var intervals: [Interval?] = []
+        /// Per column, this row minus the unpruned row of the same model over the items both answered, with
+        /// its paired interval (nil for the unpruned row itself and where either run has no units).
+        public var differences: [PairedDifference?] = []
     }
 
     /// Benchmarks present, in column order.
@@ -32,7 +37,9 @@ public struct ScoreTable: Equatable, Sendable {
 
     /// `layout` gives the benchmarks' columns and order (the registry's, which is the paper's); benchmarks it
     /// does not list follow alphabetically with their headline metric as stored.
-    public init(_ results: [ResultRow], layout: [BenchmarkColumns] = []) {
+    /// `bootstrap` adds intervals and paired differences from the runs' stored units (`Bootstrap`); nil leaves them out.
+    public init(_ results: [ResultRow], layout: [BenchmarkColumns] = [], bootstrap: Bootstrap? = nil) {
+        let (results, layout) = Self.separatingConvertedImages(results, layout: layout)
         var names = Set(results.map(\.dataset))
         var used: [BenchmarkColumns] = layout.filter { names.contains($0.dataset) }
         names.subtract(used.map(\.dataset))
@@ -64,16 +71,66 @@ public struct ScoreTable: Equatable, Sendable {
                 }
                 if !pairs.isEmpty { rel = 100 * pairs.reduce(0, +) / Double(pairs.count) }
             }
-            return Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel,
-                       subsets: Set(runs.values.filter(\.subset).map(\.dataset)),
-                       items: runs.compactMapValues(\.items))
+            var row = Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel,
+                          subsets: Set(runs.values.filter(\.subset).map(\.dataset)),
+                          items: runs.compactMapValues(\.items))
+            if let bootstrap {
+                (row.intervals, row.differences) = Self.intervals(cols, runs: runs, baseline: k.tokens == nil ? nil : base,
+                                                                  bootstrap: bootstrap)
+            }
+            return row
         }
     }
 
-    /// Convenience for callers that only know the column order (each benchmark its headline as stored).
-    public init(_ results: [ResultRow], columnOrder: [String]) {
-        self.init(results, layout: columnOrder.map { BenchmarkColumns.plain($0) })
+    /// A benchmark whose reference opens images unconverted (ScienceQA): its runs on RGB-converted images
+    /// (`--images rgb`, and runs stored before that option existed) are another measurement, shown under a
+    /// key and columns of their own.
+    static func separatingConvertedImages(_ results: [ResultRow], layout: [BenchmarkColumns]) -> ([ResultRow], [BenchmarkColumns]) {
+        let unconverted = Set(layout.filter(\.opensImagesUnconverted).map(\.dataset))
+        let separated = results.map { r -> ResultRow in
+            guard unconverted.contains(r.dataset), !r.imagesUnconverted else { return r }
+            var r = r
+            r.dataset = BenchmarkColumns.convertedKey(r.dataset)
+            return r
+        }
+        return (separated, layout.flatMap { $0.opensImagesUnconverted ? [$0, $0.convertedVariant] : [$0] })
     }
+
+    /// The metric a column's interval is computed for: its own, or for a sum of metrics the metric it is
+    /// stored under (MME's total has a formula of its own).
+    static func intervals(_ cols: [(dataset: String, column: TableColumn)], runs: [String: ResultRow], baseline: [String: ResultRow]?,
+                          bootstrap: Bootstrap) -> ([Interval?], [PairedDifference?]) {
+        var intervals: [Interval?] = [], differences: [PairedDifference?] = []
+        for c in cols {
+            let run = runs[c.dataset]
+            guard let units = run?.units, run?.subset == false else { intervals.append(nil); differences.append(nil); continue }
+            intervals.append(bootstrap.interval(units, metric: c.column.metric)?.scaled(c.column.scale))
+            if let baseUnits = baseline?[c.dataset]?.units, baseline?[c.dataset]?.subset == false,
+               var d = bootstrap.pairedDifference(units, baseUnits, metric: c.column.metric) {
+                d.difference *= c.column.scale
+                d.interval = d.interval.scaled(c.column.scale)
+                differences.append(d)
+            } else {
+                differences.append(nil)
+            }
+        }
+        return (intervals, differences)
+    }
+
+    /// Convenience for callers that only know the column order (each benchmark its headline as stored).
+    public init(_ results: [ResultRow], columnOrder: [String], bootstrap: Bootstrap? = nil) {
+        self.init(results, layout: columnOrder.map { BenchmarkColumns.plain($0) }, bootstrap: bootstrap)
+    }
+
+    /// "± h" where h is half the interval's width, in the value's digits.
+    static func plusMinus(_ i: Interval?, digits: Int = 1) -> String {
+        guard let i, i.lower.isFinite, i.upper.isFinite else { return "" }
+        return " ± " + String(format: "%.\(digits)f", (i.upper - i.lower) / 2)
+    }
+
+    /// Whether any row carries an interval (the table then explains them).
+    public var hasIntervals: Bool { rows.contains { $0.intervals.contains { $0 != nil } } }
+    public var hasDifferences: Bool { rows.contains { $0.differences.contains { $0 != nil } } }
 
     static func fmt(_ v: Double?, digits: Int = 1) -> String {
         guard let v else { return "–" }
@@ -114,7 +171,8 @@ public struct ScoreTable: Equatable, Sendable {
                 guard v != nil else { return Self.fmt(v) }
                 let marker = r.subsets.contains(c.dataset) ? Self.subsetMarker : ""
                 let n = common[c.dataset] == nil ? r.items[c.dataset].map { " (n=\($0))" } ?? "" : ""
-                return Self.fmt(v) + marker + n
+                let i = r.intervals.indices.contains(index(of: c)) ? r.intervals[index(of: c)] : nil
+                return Self.fmt(v) + Self.plusMinus(i) + marker + n
             }
             let cells = [r.model, r.method, Self.budget(r.tokens), Self.ratioText(r.ratio)]
                 + values + [r.relative.map { Self.fmt($0) + "%" } ?? "–"]
@@ -124,7 +182,36 @@ public struct ScoreTable: Equatable, Sendable {
             lines.append("")
             lines.append("\(Self.subsetMarker) subset run (`--limit`): scored on the items it answered, not comparable with whole-benchmark numbers.")
         }
+        if hasIntervals {
+            lines.append("")
+            lines.append("± is half the width of a 95% percentile-bootstrap interval over the benchmark's items "
+                         + "(MME: image pairs within each task; POPE: answers within each split); EVAL.md, \"Intervals\".")
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The paired comparison with the unpruned model: per pruned row and column, the difference of the scores
+    /// over the items both runs answered and its 95% paired-bootstrap interval. An interval that excludes 0 is a
+    /// difference the items support; one that includes 0 is not distinguishable from no change at this size.
+    public func differencesMarkdown() -> String {
+        guard hasDifferences else { return "" }
+        let header = ["Model", "Method", "Tokens", "Ratio"] + columns.map { "Δ " + $0.column.title }
+        var lines = ["| " + header.joined(separator: " | ") + " |",
+                     "|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
+        for r in rows where r.differences.contains(where: { $0 != nil }) {
+            let cells = r.differences.map { d -> String in
+                guard let d else { return "–" }
+                return String(format: "%+.1f [%+.1f, %+.1f]", d.difference, d.interval.lower, d.interval.upper)
+            }
+            lines.append("| " + ([r.model, r.method, Self.budget(r.tokens), Self.ratioText(r.ratio)] + cells).joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        lines.append("Δ: the row's score minus the unpruned model's over the items both answered, with a 95% paired-bootstrap interval.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func index(of c: (dataset: String, column: TableColumn)) -> Int {
+        columns.firstIndex { $0.dataset == c.dataset && $0.column == c.column } ?? -1
     }
 
     /// RFC 4180 CSV with full precision values (paper units) and the subset benchmarks of each row.
@@ -134,12 +221,30 @@ public struct ScoreTable: Equatable, Sendable {
         var header = ["model", "method", "tokens", "ratio"] + columns.map(\.column.title) + ["relative_percent"]
         if hasSubsets { header.append("subset_benchmarks") }
         header += counted.map { "\($0)_items" }
+        let withIntervals = hasIntervals, withDifferences = hasDifferences
+        if withIntervals { header += columns.flatMap { ["\($0.column.title) lower", "\($0.column.title) upper"] } }
+        if withDifferences {
+            header += columns.flatMap { ["\($0.column.title) diff", "\($0.column.title) diff lower", "\($0.column.title) diff upper"] }
+        }
         var lines = [header.map(CSV.field).joined(separator: ",")]
+        func text(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         for r in rows {
             var cells = [r.model, r.method, r.tokens.map(String.init) ?? "", r.ratio.map { String($0) } ?? ""]
                 + r.values.map { $0.map { String($0) } ?? "" } + [r.relative.map { String($0) } ?? ""]
             if hasSubsets { cells.append(r.subsets.sorted().joined(separator: ";")) }
             cells += counted.map { r.items[$0].map(String.init) ?? "" }
+            if withIntervals {
+                cells += columns.indices.flatMap { i -> [String] in
+                    let v = r.intervals.indices.contains(i) ? r.intervals[i] : nil
+                    return [text(v?.lower), text(v?.upper)]
+                }
+            }
+            if withDifferences {
+                cells += columns.indices.flatMap { i -> [String] in
+                    let d = r.differences.indices.contains(i) ? r.differences[i] : nil
+                    return [text(d?.difference), text(d?.interval.lower), text(d?.interval.upper)]
+                }
+            }
             lines.append(cells.map(CSV.field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -23,7 +23,16 @@ public struct StoreReport: Sendable {
                 let method = c.tokens == nil ? "unpruned" : c.method
                 // The ratio is a parameter of VisPruner only; the others are one row whatever ratio was stored.
                 let ratio: Double? = c.pruning.method?.usesRatio == true ? c.ratio : nil
-                for p in try store.predictions(run.id) {
+                let predictions = try store.predictions(run.id)
+                if run.config.settings.opensImagesUnconverted {
+                    // How many items the reference's unconverted-image handling changed, and how many it cannot process.
+                    var paths: [ImagePath: Int] = [:]
+                    for p in predictions { if let path = p.imagePath { paths[path, default: 0] += 1 } }
+                    notes.append("\(c.label): images opened as the reference opens them: \(paths[.quirk] ?? 0) items padded "
+                                 + "in their own mode (palette black-out, CMYK ink), \(paths[.fallback] ?? 0) converted to RGB "
+                                 + "because the reference cannot pad them (fallback), \(paths[.plain] ?? 0) unchanged")
+                }
+                for p in predictions {
                     latency.append(LatencySample(model: c.modelID, method: method, tokens: c.tokens, ratio: ratio,
                                                  stages: p.timings.dictionary.filter { $0.key != "load" },
                                                  generatedTokens: p.generatedTokens, cost: p.cost,
@@ -63,10 +72,12 @@ public struct StoreReport: Sendable {
                 if run.isSubset {
                     notes.append("\(c.label): subset (\(run.expectedItems ?? 0) of \(run.benchmarkItems ?? 0) items, --limit); marked †")
                 }
-                results.append(ResultRow(model: c.modelID, dataset: c.dataset, method: method, tokens: c.tokens, ratio: ratio,
-                                         value: headline.value,
-                                         metrics: Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                                         subset: run.isSubset, items: run.doneItems))
+                var row = ResultRow(model: c.modelID, dataset: c.dataset, method: method, tokens: c.tokens, ratio: ratio,
+                                    value: headline.value,
+                                    metrics: Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                                    subset: run.isSubset, items: run.doneItems, units: try store.scoreUnits(run.id))
+                row.imagesUnconverted = c.settings.opensImagesUnconverted
+                results.append(row)
             }
         }
     }

@@ -10,26 +10,36 @@ import Records
 /// count>:<bytes>\n`, in this fixed order. The length prefix makes the encoding unambiguous
 /// whatever the texts contain (newlines, `=`, digits), so two different answers never serialise
 /// to the same bytes. Serialisation v2 (written since costs are stored): tag `vispruner-answer-v2\n`,
-/// the v1 fields, then `cost` (the five `ItemCost` integers, decimal, comma-separated).
+/// the v1 fields, then `cost` (the five `ItemCost` integers, decimal, comma-separated). Serialisation v3
+/// (written since image paths are stored): tag `vispruner-answer-v3\n`, the v2 fields, then `image_path`
+/// (its name, or empty when nil).
 ///
 /// The run is identified by its key, not its row id: the id differs between a shard and the merged
 /// file, the key does not, so a merged row keeps the checksum it had in its shard. Timings and costs
 /// are covered too (timings as exact IEEE-754 bit patterns): latency tables are published like scores.
 public enum AnswerChecksum {
     /// The serialisation new rows are written with.
-    public static let version = "v2"
+    public static let version = "v3"
 
     public static func compute(runKey: String, _ p: PredictionRecord) -> String {
-        let c = p.cost
-        let cost = [c.visionFLOPs, c.projectorFLOPs, c.prefillFLOPs, c.decodeFLOPs, c.kvCacheBytes].map(String.init)
-        return digest(tag: "v2", fields(runKey: runKey, p) + [("cost", cost.joined(separator: ","))])
+        digest(tag: "v3", fields(runKey: runKey, p) + [("cost", costText(p)), ("image_path", p.imagePath?.rawValue ?? "")])
     }
 
     /// Whether `stored` is the checksum of `p` under the serialisation it names. A v1 row predates stored
-    /// costs, so a v1 row that has one was changed.
+    /// costs and a v1 or v2 row stored image paths, so such a row that has one was changed.
     public static func matches(_ stored: String, runKey: String, _ p: PredictionRecord) -> Bool {
-        if stored.hasPrefix("v1:") { return !p.cost.isRecorded && stored == digest(tag: "v1", fields(runKey: runKey, p)) }
+        if stored.hasPrefix("v1:") {
+            return !p.cost.isRecorded && p.imagePath == nil && stored == digest(tag: "v1", fields(runKey: runKey, p))
+        }
+        if stored.hasPrefix("v2:") {
+            return p.imagePath == nil && stored == digest(tag: "v2", fields(runKey: runKey, p) + [("cost", costText(p))])
+        }
         return stored == compute(runKey: runKey, p)
+    }
+
+    static func costText(_ p: PredictionRecord) -> String {
+        let c = p.cost
+        return [c.visionFLOPs, c.projectorFLOPs, c.prefillFLOPs, c.decodeFLOPs, c.kvCacheBytes].map(String.init).joined(separator: ",")
     }
 
     static func fields(runKey: String, _ p: PredictionRecord) -> [(String, String)] {

@@ -379,13 +379,14 @@ public final class ResultsStore: @unchecked Sendable {
             INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
                 prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at, checksum,
-                vision_flops, projector_flops, prefill_flops, decode_flops, kv_cache_bytes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                vision_flops, projector_flops, prefill_flops, decode_flops, kv_cache_bytes, image_path)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
                              t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt,
                              AnswerChecksum.compute(runKey: runKey, p),
-                             c?.visionFLOPs, c?.projectorFLOPs, c?.prefillFLOPs, c?.decodeFLOPs, c?.kvCacheBytes])
+                             c?.visionFLOPs, c?.projectorFLOPs, c?.prefillFLOPs, c?.decodeFLOPs, c?.kvCacheBytes,
+                             p.imagePath?.rawValue])
         try releaseClaim(db, run: p.runID, item: p.key)
     }
 
@@ -470,7 +471,17 @@ public final class ResultsStore: @unchecked Sendable {
             timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
                                   prune: row["prune_ms"], projector: (row["projector_ms"] as Double?) ?? 0,
                                   prefill: row["prefill_ms"], decode: row["decode_ms"], total: row["total_ms"]),
-            occurrence: row["occurrence"], cost: itemCost(from: row))
+            occurrence: row["occurrence"], cost: itemCost(from: row), imagePath: try imagePath(from: row, qid: qid, path: path))
+    }
+
+    /// NULL or a column absent from an older file opened read-only reads as nil; any other value than a known
+    /// path is corruption.
+    static func imagePath(from row: Row, qid: QuestionID, path: String) throws -> ImagePath? {
+        guard row.hasColumn("image_path"), let text: String = row["image_path"] else { return nil }
+        guard let p = ImagePath(rawValue: text) else {
+            throw StoreError(.corrupt, "\(path): prediction for question \(qid.jsonLiteral): image_path '\(text)' is not one of \(ImagePath.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return p
     }
 
     /// NULL (or a column absent from an older file opened read-only) reads as 0, i.e. not recorded.
@@ -483,14 +494,35 @@ public final class ResultsStore: @unchecked Sendable {
 
     // MARK: - Scores
 
-    /// Replaces the run's scores with `metrics` (kept in the given order).
-    public func setScores(_ run: RunID, _ metrics: [Metric]) throws {
+    /// Replaces the run's scores with `metrics` (kept in the given order) and its resampling units with `units`.
+    public func setScores(_ run: RunID, _ metrics: [Metric], units: UnitScores? = nil) throws {
+        let unitsJSON = try units.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try write { db in
             try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [run.rawValue])
+            try db.execute(sql: "DELETE FROM score_units WHERE run_id = ?", arguments: [run.rawValue])
             for (i, m) in metrics.enumerated() {
                 try db.execute(sql: "INSERT OR REPLACE INTO scores (run_id, metric, value, position) VALUES (?, ?, ?, ?)",
                                arguments: [run.rawValue, m.name, m.value, i])
             }
+            if let unitsJSON {
+                try db.execute(sql: "INSERT INTO score_units (run_id, units_json) VALUES (?, ?)", arguments: [run.rawValue, unitsJSON])
+            }
+        }
+    }
+
+    /// The run's resampling units, or nil when none are stored (scored before they were kept, or by a scorer
+    /// that gives none).
+    public func scoreUnits(_ run: RunID) throws -> UnitScores? {
+        try read { db in try Self.fetchUnits(db, run: run, path: path) }
+    }
+
+    static func fetchUnits(_ db: Database, run: RunID, path: String) throws -> UnitScores? {
+        // A file written before the table existed, opened read-only, has none.
+        guard try db.tableExists("score_units"),
+              let text = try String.fetchOne(db, sql: "SELECT units_json FROM score_units WHERE run_id = ?", arguments: [run.rawValue])
+        else { return nil }
+        do { return try JSONDecoder().decode(UnitScores.self, from: Data(text.utf8)) } catch {
+            throw StoreError(.corrupt, "\(path): the score units of run \(run) are not readable: \(error)")
         }
     }
 

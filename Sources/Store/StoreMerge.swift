@@ -135,6 +135,7 @@ extension ResultsStore {
                                                        arguments: [targetID.rawValue]) ?? 0
                         if cleared > 0 {
                             try db.execute(sql: "DELETE FROM scores WHERE run_id = ?", arguments: [targetID.rawValue])
+                            try db.execute(sql: "DELETE FROM score_units WHERE run_id = ?", arguments: [targetID.rawValue])
                             report.staleScoresCleared.append(item.run.key)
                         }
                     }
@@ -156,6 +157,11 @@ extension ResultsStore {
                             try db.execute(sql: "INSERT INTO scores (run_id, metric, value, position) VALUES (?, ?, ?, ?)",
                                            arguments: [targetID.rawValue, m.name, m.value, i])
                         }
+                    }
+                    if item.run.isComplete, let units = item.units,
+                       try Self.fetchUnits(db, run: targetID, path: self.path) == nil {
+                        try db.execute(sql: "INSERT INTO score_units (run_id, units_json) VALUES (?, ?)",
+                                       arguments: [targetID.rawValue, String(decoding: try JSONEncoder().encode(units), as: UTF8.self)])
                     }
                 }
             }
@@ -179,6 +185,7 @@ extension ResultsStore {
         var createdAt: [ItemKey: Date]
         var errors: [ItemError]
         var scores: [Metric]
+        var units: UnitScores?
     }
 
     /// Every run of this database with its rows, read in one transaction so a source that is
@@ -200,7 +207,7 @@ extension ResultsStore {
                 }
                 return RunDump(run: run, predictions: preds, createdAt: created,
                                errors: try Self.fetchErrors(db, run: id, path: path),
-                               scores: try Self.fetchScores(db, run: id))
+                               scores: try Self.fetchScores(db, run: id), units: try Self.fetchUnits(db, run: id, path: path))
             }
         }
     }

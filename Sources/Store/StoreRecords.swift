@@ -122,10 +122,14 @@ public struct PredictionRecord: Equatable, Sendable {
     public var timings: StageTimings
     /// Analytic FLOPs and KV-cache size; `.zero` when not recorded. Like timings, not compared by merging.
     public var cost: ItemCost
+    /// The path the image took in a run that opens images unconverted (ScienceQA as its reference runs it);
+    /// nil when images are converted to RGB, for text-only items, and in rows written before it was kept.
+    public var imagePath: ImagePath?
 
     public init(runID: RunID, questionID: QuestionID, itemIndex: Int, prompt: String, rawOutput: String,
                 parsedAnswer: String, answerID: String, visualTokens: Int, generatedTokens: Int,
-                kept: [[Int]], timings: StageTimings, occurrence: Int = 0, cost: ItemCost = .zero) {
+                kept: [[Int]], timings: StageTimings, occurrence: Int = 0, cost: ItemCost = .zero,
+                imagePath: ImagePath? = nil) {
         self.runID = runID
         self.questionID = questionID
         self.occurrence = occurrence
@@ -139,6 +143,7 @@ public struct PredictionRecord: Equatable, Sendable {
         self.kept = kept
         self.timings = timings
         self.cost = cost
+        self.imagePath = imagePath
     }
 
     public var key: ItemKey { ItemKey(questionID, occurrence: occurrence) }
@@ -162,6 +167,7 @@ public struct PredictionRecord: Equatable, Sendable {
         if visualTokens != o.visualTokens { d.append("visual_tokens") }
         if generatedTokens != o.generatedTokens { d.append("generated_tokens") }
         if kept != o.kept { d.append("kept") }
+        if imagePath != o.imagePath { d.append("image_path") }
         return d
     }
 }

@@ -119,6 +119,19 @@ enum StoreSchema {
                 ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
                 """)
         }
+        m.registerMigration("v8-image-path") { db in
+            // Which preprocessing path an image opened unconverted took ('plain', 'quirk', 'fallback');
+            // NULL for images converted to RGB, text-only items and rows written before it was kept.
+            try db.execute(sql: "ALTER TABLE predictions ADD COLUMN image_path TEXT")
+            // The resampling units of a scored run (`UnitScores` as JSON), from which `report` computes intervals;
+            // replaced and cleared together with the run's scores.
+            try db.execute(sql: """
+                CREATE TABLE score_units (
+                    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+                    units_json TEXT NOT NULL
+                )
+                """)
+        }
         return m
     }
 

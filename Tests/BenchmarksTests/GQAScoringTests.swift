@@ -37,6 +37,7 @@ final class GQAScoringTests: XCTestCase {
                 XCTAssertEqual(twoDP(try XCTUnwrap(report[key])), twoDP(try XCTUnwrap(exp[key])), "\(name) \(key)")
             }
             XCTAssertEqual(report.headline, "accuracy")
+            assertUnitsReproduce(report, ["accuracy"], name)
         }
     }
 

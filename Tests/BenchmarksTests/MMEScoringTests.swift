@@ -32,6 +32,7 @@ final class MMEScoringTests: XCTestCase {
             let fromAnswers = try scorer.score(answers(name))
             let fromFolder = try MMEScorer.score(resultsFolder: root.appendingPathComponent("MME/eval_tool/answers/\(name)"))
             XCTAssertEqual(fromAnswers.metrics, fromFolder.metrics, name)
+            assertUnitsReproduce(fromAnswers, ["perception", "cognition", "total"], name)
             XCTAssertTrue(fromAnswers.notes.isEmpty, "\(name): \(fromAnswers.notes)")
             XCTAssertEqual(fromAnswers["perception"], exp["perception_total"]?.double, name)
             XCTAssertEqual(fromAnswers["cognition"], exp["cognition_total"]?.double, name)

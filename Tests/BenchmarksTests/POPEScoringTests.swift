@@ -29,6 +29,7 @@ final class POPEScoringTests: XCTestCase {
             let cats = try XCTUnwrap(exp["categories"]?.object)
             XCTAssertEqual(Set(results.map(\.category)), Set(cats.keys))
             let report = try scorer.score(answers(name))
+            assertUnitsReproduce(report, ["f1.average", "accuracy.average"], name)
             for r in results {
                 let e = try XCTUnwrap(cats[r.category])
                 let c = r.category

@@ -26,6 +26,7 @@ final class ScienceQAScoringTests: XCTestCase {
         for name in sqaAnswerFiles {
             let exp = try XCTUnwrap(all[name])
             let report = try scorer.score(answers(name))
+            assertUnitsReproduce(report, ["accuracy", "img_accuracy"], name)
             let line = "Total: \(Int(report["total"]!)), Correct: \(Int(report["correct"]!)), "
                 + "Accuracy: \(String(format: "%.2f", report["accuracy"]!))%, "
                 + "IMG-Accuracy: \(String(format: "%.2f", report["img_accuracy"]!))%"

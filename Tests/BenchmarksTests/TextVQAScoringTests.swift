@@ -13,6 +13,7 @@ final class TextVQAScoringTests: XCTestCase {
         for name in names {
             let exp = try XCTUnwrap(scores[name])
             let report = try scorer.score(try Samples.answers("textvqa/answers/\(name).jsonl").records)
+            assertUnitsReproduce(report, ["accuracy"], name)
             XCTAssertEqual(twoDP(try XCTUnwrap(report["accuracy"])), exp["accuracy_2dp"] as? String, name)
             XCTAssertEqual(report["samples"], (exp["samples"] as? NSNumber)?.doubleValue, name)
             // The stdout the script prints, rebuilt from our numbers.

@@ -35,7 +35,7 @@ final class ChecksumTests: XCTestCase {
         try makeStore(path)
         let sums = try DatabaseQueue(path: path).read { try String?.fetchAll($0, sql: "SELECT checksum FROM predictions") }
         XCTAssertEqual(sums.count, 3)
-        XCTAssertTrue(sums.allSatisfy { $0?.hasPrefix("v2:") == true && $0?.count == 67 }, "\(sums)")
+        XCTAssertTrue(sums.allSatisfy { $0?.hasPrefix("v3:") == true && $0?.count == 67 }, "\(sums)")
         let report = try ResultsStore(path: path, readonly: true).verify()
         XCTAssertEqual(report.checked, 3)
         XCTAssertEqual(report.withoutChecksum, 0)

@@ -23,10 +23,18 @@ final class ItemCostStoreTests: XCTestCase {
         let v1 = "v1:01f22e5697bbbd09d92f384b853a60626b637b1fcec188492ba7ed8355f5609c"
         XCTAssertEqual(AnswerChecksum.digest(tag: "v1", AnswerChecksum.fields(runKey: "k", p)), v1)
         XCTAssertTrue(AnswerChecksum.matches(v1, runKey: "k", p))
-        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v2:73a1c61acedffe768b646867a9988f28dc69cdb42d102b12b95381693cb299e0")
+        let v2 = "v2:73a1c61acedffe768b646867a9988f28dc69cdb42d102b12b95381693cb299e0"
+        XCTAssertTrue(AnswerChecksum.matches(v2, runKey: "k", p), "rows written as v2 keep verifying")
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:d770703aaadaf19aa4359af247d2b438ef2243601f19e99ca48577b41e22cc02")
         p.cost = ItemCost(visionFLOPs: 1, projectorFLOPs: 2, prefillFLOPs: 3, decodeFLOPs: 4, kvCacheBytes: 5)
-        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v2:17b81b6376ca4f53f6f789b4e636bce82a288991ff5842cc076497735e0ccd7e")
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:3b4fb2ede558eb12527138cc88258d7b1a84b947da85fd68767147afeba181f6")
         XCTAssertFalse(AnswerChecksum.matches(v1, runKey: "k", p), "a v1 row predates costs: one with a cost was changed")
+        XCTAssertFalse(AnswerChecksum.matches(v2, runKey: "k", p), "the v2 digest covers the cost")
+        p.imagePath = .quirk
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:39acd2bf0f8c0055cb90f9436ec0cba4f7b6bbad819fbb59987642336ca41695")
+        var q = goldenPrediction()
+        q.imagePath = .fallback
+        XCTAssertFalse(AnswerChecksum.matches(v2, runKey: "k", q), "a v2 row predates image paths: one with a path was changed")
     }
 
     func testCostsAreStoredReadBackAndChecksummed() throws {
@@ -50,7 +58,7 @@ final class ItemCostStoreTests: XCTestCase {
         XCTAssertEqual(rows[0]["prefill_flops"] as Int64?, 1_623_392_256_000)
         XCTAssertEqual(rows[0]["kv_cache_bytes"] as Int64?, 126 << 20)
         XCTAssertNil(rows[1]["prefill_flops"] as Int64?, "not recorded is NULL, not 0")
-        XCTAssertTrue(rows.allSatisfy { ($0["checksum"] as String?)?.hasPrefix("v2:") == true })
+        XCTAssertTrue(rows.allSatisfy { ($0["checksum"] as String?)?.hasPrefix("v3:") == true })
         XCTAssertEqual(try store.run(run)?.peakRSSBytes, 3 << 30)
         XCTAssertTrue(try store.verify().isClean)
     }
@@ -66,7 +74,8 @@ final class ItemCostStoreTests: XCTestCase {
             a.cost = cost
             try store.record(a)
         }
-        for edit in ["prefill_flops = prefill_flops + 1", "kv_cache_bytes = NULL", "vision_flops = 0"] {
+        // The image path (migration v8) is covered too: a changed or added one is caught.
+        for edit in ["prefill_flops = prefill_flops + 1", "kv_cache_bytes = NULL", "vision_flops = 0", "image_path = 'quirk'"] {
             let copy = dir.path("copy-\(UUID().uuidString).sqlite")
             try FileManager.default.copyItem(atPath: path, toPath: copy)
             try DatabaseQueue(path: copy).write { try $0.execute(sql: "UPDATE predictions SET \(edit) WHERE item_index = 0") }

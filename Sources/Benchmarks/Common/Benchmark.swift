@@ -38,6 +38,10 @@ public protocol Benchmark: Sendable {
     /// Its columns in report tables, in paper units (default: the headline metric as stored).
     static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns
 
+    /// True when the benchmark's reference script opens image files without `.convert('RGB')` (ScienceQA's
+    /// `model_vqa_science.py`), so that LLaVA's padding sees the file's own mode (EVAL.md, "Image handling").
+    static var opensImagesUnconverted: Bool { get }
+
     /// Problems with the files scoring and exporting need (present, parsing, consistent with the questions),
     /// found before any answer is generated. Default: the scorer loads its ground truth.
     func preflight() -> [String]
@@ -45,6 +49,8 @@ public protocol Benchmark: Sendable {
 
 extension Benchmark {
     public var isScoredLocally: Bool { true }
+
+    public static var opensImagesUnconverted: Bool { false }
 
     public func scoredItems() throws -> [BenchmarkItem] { try items() }
 

@@ -201,7 +201,12 @@ public struct DatasetRegistry: Sendable {
 
     /// Report-table columns of every declared benchmark, in declaration order (the tables' column order).
     public var tableLayout: [BenchmarkColumns] {
-        specs.map { spec in BenchmarkCatalog.implementation(for: spec)?.tableColumns(spec) ?? .plain(spec.name) }
+        specs.map { spec in
+            guard let type = BenchmarkCatalog.implementation(for: spec) else { return .plain(spec.name) }
+            var columns = type.tableColumns(spec)
+            columns.opensImagesUnconverted = type.opensImagesUnconverted
+            return columns
+        }
     }
 
     /// The benchmark a declared name stands for, with paths resolved under `dataRoot`.

@@ -23,6 +23,8 @@ public struct GQAScorer: BenchmarkScorer {
         public var steps: [(key: Int, accuracy: Double, count: Int)]
         public var words: [(key: Int, accuracy: Double, count: Int)]
         public var notes: [String]
+        /// One unit per balanced question: [correct, 1].
+        public var units: [ScoreUnit] = []
     }
 
     public let spec: DatasetSpec
@@ -65,7 +67,8 @@ public struct GQAScorer: BenchmarkScorer {
         m += e.semantic.map { Metric("semantic.\($0.key)", $0.accuracy) }
         m += e.steps.map { Metric("steps.\($0.key)", $0.accuracy) }
         m += e.words.map { Metric("words.\($0.key)", $0.accuracy) }
-        return ScoreReport(benchmark: spec.name, metrics: m, headline: "accuracy", notes: e.notes)
+        return ScoreReport(benchmark: spec.name, metrics: m, headline: "accuracy", notes: e.notes,
+                           units: UnitScores(units: e.units, formulas: ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]))
     }
 
     public func evaluate(_ answers: [AnswerRecord]) -> Evaluation {
@@ -80,11 +83,13 @@ public struct GQAScorer: BenchmarkScorer {
         var gold: [String: (order: [[UInt8]], counts: [[UInt8]: Int])] = [:]
         var predicted: [String: [[UInt8]: Int]] = [:]
         var missing: [String] = []
+        var units: [ScoreUnit] = []
         for q in questions.entries where q.isBalanced {
             let pred = predictions[q.id]
             if pred == nil { missing.append(q.id) }
             let score: Double = pred.map { PythonText.equal($0, q.answer) } == true ? 1 : 0
             acc.append(score)
+            units.append(ScoreUnit(id: q.id, stats: [score, 1]))
             words.add(PythonText.split(Array(q.question.unicodeScalars)).count, score)
             steps.add(q.semanticSteps.filter { s in !["exist", "query: name", "choose name"].contains { s.contains($0) } }.count, score)
             structural.add(q.structural, score)
@@ -133,7 +138,7 @@ public struct GQAScorer: BenchmarkScorer {
         return Evaluation(accuracy: avg100(acc), binary: avg100(bin), open: avg100(open), validity: avg100(valid),
                           plausibility: avg100(plaus), distribution: distribution,
                           structural: structural.sorted(), semantic: semantic.sorted(), steps: steps.sorted(),
-                          words: words.sorted(), notes: notes)
+                          words: words.sorted(), notes: notes, units: units)
     }
 }
 

@@ -20,6 +20,8 @@ public struct MMETaskMetrics: Equatable, Sendable {
     public var images = 0
     /// Pairs that were not exactly two lines (the script would stop on its assertion).
     public var incompletePairs = 0
+    /// Per image (line pair), in file order: [questions right, questions, both right, 1].
+    public var pairStats: [[Double]] = []
 }
 
 /// MME's `calculation.py`: reads `<task>.txt` results files (`file\tquestion\tgt\tanswer` lines)
@@ -56,6 +58,7 @@ public enum MMECalculation {
                 if pred == "other" { m.other += 1 }
             }
             if correctInImage == 2 { plusCorrect += 1 }
+            m.pairStats.append([Double(correctInImage), Double(pair.count), correctInImage == 2 ? 1 : 0, 1])
             m.images += 1
             index += 2
         }
@@ -85,10 +88,12 @@ public enum MMECalculation {
     public static func report(_ tasks: [String: MMETaskMetrics], notes: [String] = []) -> ScoreReport {
         var notes = notes
         var metrics: [Metric] = []
+        var formulas: [String: UnitFormula] = [:]
         for (total, list) in [("perception", MMEBenchmark.perceptionTasks), ("cognition", MMEBenchmark.cognitionTasks)] {
             var sum = 0.0
             let present = list.filter { tasks[$0] != nil }
             for t in present { sum += tasks[t]!.score }
+            if !present.isEmpty { formulas[total] = .accPlusSum(strata: present) }
             if present.count < list.count {
                 let missing = list.filter { tasks[$0] == nil }
                 notes.append("MME \(total): no results for \(missing.joined(separator: ", ")); the total covers "
@@ -113,7 +118,14 @@ public enum MMECalculation {
         if !unknown.isEmpty {
             notes.append("MME: results for unknown tasks ignored, as calculation.py ignores them: \(unknown.joined(separator: ", "))")
         }
-        return ScoreReport(benchmark: "mme", metrics: metrics, headline: "perception", notes: notes)
+        let scored = (MMEBenchmark.perceptionTasks + MMEBenchmark.cognitionTasks).filter { tasks[$0] != nil }
+        if !scored.isEmpty { formulas["total"] = .accPlusSum(strata: scored) }
+        // One unit per image, resampled within its task: an image's two questions move together (acc+).
+        let units = scored.flatMap { t in
+            tasks[t]!.pairStats.enumerated().map { ScoreUnit(id: "\(t)#\($0.offset)", stratum: t, stats: $0.element) }
+        }
+        return ScoreReport(benchmark: "mme", metrics: metrics, headline: "perception", notes: notes,
+                           units: UnitScores(units: units, formulas: formulas))
     }
 
     /// Lines as Python's text-mode `readlines()` returns them: universal newlines turned into `\n`,

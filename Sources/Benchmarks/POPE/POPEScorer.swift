@@ -13,6 +13,8 @@ public struct POPECategoryResult: Equatable, Sendable {
     public var recall: Double?
     public var f1: Double?
     public var yesRatio: Double?
+    /// One unit per compared (answer, label) pair, in order: one-hot [tp, fp, fn, tn].
+    public var units: [ScoreUnit] = []
 
     /// The script's `'%.3f, %.3f, %.3f, %.3f, %.3f' % (f1, acc, precision, recall, yes_ratio)` line,
     /// or nil when one of them is undefined (the script would have stopped).
@@ -80,15 +82,18 @@ public struct POPEScorer: BenchmarkScorer {
                 notes.append("POPE \(file.category): \(preds.count) answers vs \(labels.count) labels; "
                              + "only the first \(min(preds.count, labels.count)) are paired by position")
             }
-            for (pred, label) in zip(preds, labels) {
+            for (position, (pred, label)) in zip(preds, labels).enumerated() {
                 // The script maps every label other than "no" to yes.
                 let predYes = pred != "no", labelYes = label != "no"
+                var stats: [Double] = [0, 0, 0, 0]
                 switch (predYes, labelYes) {
-                case (true, true): r.tp += 1
-                case (true, false): r.fp += 1
-                case (false, false): r.tn += 1
-                case (false, true): r.fn += 1
+                case (true, true): r.tp += 1; stats[0] = 1
+                case (true, false): r.fp += 1; stats[1] = 1
+                case (false, false): r.tn += 1; stats[3] = 1
+                case (false, true): r.fn += 1; stats[2] = 1
                 }
+                // Answers are paired with labels by position within the split, so the position is the unit's identity.
+                r.units.append(ScoreUnit(id: "\(file.category)#\(position)", stratum: file.category, stats: stats))
             }
             let yes = preds.filter { $0 != "no" }.count
             let n = r.tp + r.tn + r.fp + r.fn
@@ -140,6 +145,10 @@ public struct POPEScorer: BenchmarkScorer {
             metrics += [Metric("tp.\(c)", Double(r.tp)), Metric("fp.\(c)", Double(r.fp)), Metric("tn.\(c)", Double(r.tn)),
                         Metric("fn.\(c)", Double(r.fn)), Metric("samples.\(c)", Double(r.samples))]
         }
-        return ScoreReport(benchmark: "pope", metrics: metrics, headline: "f1.average", notes: allNotes)
+        var formulas: [String: UnitFormula] = [:]
+        if metrics.contains(where: { $0.name == "f1.average" }) { formulas["f1.average"] = .meanF1 }
+        if metrics.contains(where: { $0.name == "accuracy.average" }) { formulas["accuracy.average"] = .meanAccuracy }
+        return ScoreReport(benchmark: "pope", metrics: metrics, headline: "f1.average", notes: allNotes,
+                           units: UnitScores(units: results.flatMap(\.units), formulas: formulas))
     }
 }

@@ -8,6 +8,8 @@ import PythonText
 /// Prompts are built as `model_vqa_science.py --single-pred-prompt` builds them.
 public struct ScienceQABenchmark: Benchmark {
     public static let implementation = "scienceqa"
+    /// `model_vqa_science.py` passes `Image.open(...)` straight to `process_images`.
+    public static let opensImagesUnconverted = true
     public static let submissionFormat = "scienceqa-result"
     public let spec: DatasetSpec
     public let dataRoot: URL

@@ -72,6 +72,13 @@ public struct ScienceQAScorer: BenchmarkScorer {
         for (key, value) in breakdown {
             metrics.append(Metric(key.hasPrefix("topic.") ? key : "category." + key, value))
         }
-        return ScoreReport(benchmark: "scienceqa", metrics: metrics, headline: "img_accuracy", notes: notes)
+        // One unit per problem: [correct, 1, correct image question, image question].
+        let units = evaluation.entries.map { e in
+            ScoreUnit(id: e.questionID, stats: [e.correct ? 1 : 0, 1, e.correct && e.isMultimodal ? 1 : 0, e.isMultimodal ? 1 : 0])
+        }
+        var formulas: [String: UnitFormula] = ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]
+        if evaluation.imageAccuracy != nil { formulas["img_accuracy"] = .ratio(numerator: 2, denominator: 3, scale: 100) }
+        return ScoreReport(benchmark: "scienceqa", metrics: metrics, headline: "img_accuracy", notes: notes,
+                           units: UnitScores(units: units, formulas: formulas))
     }
 }

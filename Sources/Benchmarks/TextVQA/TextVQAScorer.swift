@@ -55,6 +55,8 @@ public struct TextVQAScorer: BenchmarkScorer {
     public func score(_ answers: [AnswerRecord]) throws -> ScoreReport {
         var scores: [Double] = []
         var unmatched: [String] = []
+        var units: [ScoreUnit] = []
+        var seen: [String: Int] = [:]
         for r in answers {
             switch annotation(for: r) {
             case .failure(let e): unmatched.append(e.message)
@@ -62,7 +64,13 @@ public struct TextVQAScorer: BenchmarkScorer {
                 guard a.answers.count == 10 else {
                     throw DatasetError(file: annotationsPath, "question of image \(r.questionID) has \(a.answers.count) answers; the evaluator requires exactly 10")
                 }
-                scores.append(VQAv2Scorer.m4cScore(prediction: r.text, gt: a.answers))
+                let score = VQAv2Scorer.m4cScore(prediction: r.text, gt: a.answers)
+                scores.append(score)
+                // An image can carry several questions under one id: the prompt and its occurrence tell them apart.
+                let base = "\(r.questionID.jsonLiteral)|\(r.prompt)"
+                let n = seen[base, default: 0]
+                seen[base] = n + 1
+                units.append(ScoreUnit(id: "\(base)|\(n)", stats: [score, 1]))
             }
         }
         var notes: [String] = []
@@ -71,6 +79,7 @@ public struct TextVQAScorer: BenchmarkScorer {
         }
         let acc = scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count)
         return ScoreReport(benchmark: spec.name, metrics: [Metric("accuracy", 100 * acc), Metric("samples", Double(scores.count))],
-                           headline: "accuracy", notes: notes)
+                           headline: "accuracy", notes: notes,
+                           units: UnitScores(units: units, formulas: ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]))
     }
 }

@@ -43,6 +43,8 @@ public final class FeatureMemo {
     public struct Entry {
         public var outputs: [VisionOutput]
         public var layout: VisualLayout
+        /// The path an unconverted image took (nil: converted to RGB).
+        public var imagePath: ImagePath? = nil
         var bytes: Int { outputs.reduce(0) { $0 + 4 * ($1.features.count + $1.clsAttention.count) } }
     }
 
@@ -88,52 +90,72 @@ extension LLaVAPipeline {
         guard let imageURL = request.imageURL else {
             return settings.map { s in questions.map { q in Result { try run(PipelineRequest(imageURL: nil, question: q, settings: s)) } } }
         }
-        let items = Double(max(1, settings.count * questions.count))
-        var preprocessClock = StageClock(), visionClock = StageClock()
-        let features: FeatureMemo.Entry
-        do { features = try visionClock.time(\.vision) { try imageFeatures(imageURL, clock: &preprocessClock) } } catch {
-            return settings.map { _ in questions.map { _ in .failure(error) } }
+        // Settings that open the image the same way share its features (in practice all of them).
+        var byOpening: [Bool: Result<(FeatureMemo.Entry, StageTimings), Error>] = [:]
+        for unconverted in Set(settings.map(\.opensImagesUnconverted)) {
+            let sharing = Double(max(1, settings.filter { $0.opensImagesUnconverted == unconverted }.count * questions.count))
+            var preprocessClock = StageClock(), visionClock = StageClock()
+            byOpening[unconverted] = Result {
+                let features = try visionClock.time(\.vision) {
+                    try imageFeatures(imageURL, unconverted: unconverted, clock: &preprocessClock)
+                }
+                // The image's own stages (decode, preprocess, tower) are shared by every item that uses them.
+                var shared = StageTimings()
+                shared.preprocess = preprocessClock.timings.preprocess / sharing
+                shared.vision = (visionClock.timings.vision - preprocessClock.timings.preprocess) / sharing
+                return (features, shared)
+            }
         }
-        // The image's own stages (decode, preprocess, tower) are shared by every item of the grid.
-        var shared = StageTimings()
-        shared.preprocess = preprocessClock.timings.preprocess / items
-        shared.vision = (visionClock.timings.vision - preprocessClock.timings.preprocess) / items
         return settings.map { setting in
-            answerSetting(features, questions: questions, settings: setting, batch: max(1, request.batch), shared: shared)
+            switch byOpening[setting.opensImagesUnconverted]! {
+            case .failure(let error): return questions.map { _ in .failure(error) }
+            case .success(let (features, shared)):
+                return answerSetting(features, questions: questions, settings: setting, batch: max(1, request.batch), shared: shared)
+                    .map { $0.map { var r = $0; r.imagePath = features.imagePath; return r } }
+            }
         }
     }
 
     /// The tower output of the image at `url`, from the memo or computed (decoding and preprocessing timed
     /// into `clock.preprocess`).
-    func imageFeatures(_ url: URL, clock: inout StageClock) throws -> FeatureMemo.Entry {
+    func imageFeatures(_ url: URL, unconverted: Bool = false, clock: inout StageClock) throws -> FeatureMemo.Entry {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw ImagingError(.unreadable, "cannot read: \(error.localizedDescription)", path: url.path)
         }
-        let key = SHA256Digest.hex(data: data)
+        let digest = SHA256Digest.hex(data: data)
+        // The same file opened unconverted may give other pixels: its features are kept apart.
+        let key = unconverted ? digest + "|unconverted" : digest
         if let hit = featureMemo.lookup(key) { return hit }
-        func decoded() throws -> RGBImage {
-            do { return try ImageDecoder.decode(data: data) } catch let e as ImagingError { throw e.at(url.path) }
+        func decoded() throws -> DecodedImage {
+            do { return try ImageDecoder.decodeDetailed(data: data) } catch let e as ImagingError { throw e.at(url.path) }
         }
-        let diskKey = try featureStore.map { _ in FeatureKey(imageDigest: key, towerFingerprint: try towerFingerprint(), mode: featureMode) }
+        let mode = unconverted ? featureMode + "|unconverted" : featureMode
+        let diskKey = try featureStore.map { _ in FeatureKey(imageDigest: digest, towerFingerprint: try towerFingerprint(), mode: mode) }
         if let featureStore, let diskKey, let outputs = featureStore.load(diskKey) {
-            // The layout needs only the image's size (LLaVA-1.6); decoding is cheap next to the tower.
-            let layout = try clock.time(\.preprocess) { () throws -> VisualLayout in
-                if case .anyres = imageMode { return try layoutOnly(decoded()) }
-                return .single
+            // The layout needs only the image's size (LLaVA-1.6), the path only its mode; decoding is cheap
+            // next to the tower.
+            let (layout, path) = try clock.time(\.preprocess) { () throws -> (VisualLayout, ImagePath?) in
+                guard case .anyres = imageMode else {
+                    return (.single, unconverted ? unconvertedPath(try decoded()) : nil)
+                }
+                let image = try decoded()
+                return (try layoutOnly(image.image), unconverted ? unconvertedPath(image) : nil)
             }
             if layout.viewCount == outputs.count, outputs.allSatisfy({ $0.features.rank == 2 && $0.features.shape[1] == model.vision.config.hiddenSize }) {
-                let entry = FeatureMemo.Entry(outputs: outputs, layout: layout)
+                let entry = FeatureMemo.Entry(outputs: outputs, layout: layout, imagePath: path)
                 featureMemo.insert(key, entry)
                 return entry
             }
         }
-        let prepared = try clock.time(\.preprocess) { try prepare(try decoded()) }
-        let entry = FeatureMemo.Entry(outputs: try Stages.vision(model, views: prepared.views), layout: prepared.layout)
+        let (prepared, path) = try clock.time(\.preprocess) { try prepare(try decoded(), unconverted: unconverted) }
+        let entry = FeatureMemo.Entry(outputs: try Stages.vision(model, views: prepared.views), layout: prepared.layout,
+                                      imagePath: path)
         featureMemo.insert(key, entry)
         if let featureStore, let diskKey { try featureStore.store(diskKey, entry.outputs) }
         return entry
     }
+
 
     /// What the disk cache keys features by besides the image and the tower: how views are made and
     /// which layer's features the checkpoint takes.

@@ -48,6 +48,9 @@ public struct PipelineResult: Sendable {
     public var timings: StageTimings
     /// Next-token logits after the prompt ([vocab]).
     public var firstLogits: Tensor
+    /// For runs that open images unconverted (`RunSettings.opensImagesUnconverted`): which path the image
+    /// took; nil when images are converted to RGB or there is no image.
+    public var imagePath: ImagePath? = nil
 }
 
 /// How LLaVA-1.6 (anyres) images are split and fed.
@@ -162,8 +165,14 @@ public final class LLaVAPipeline {
             ?? PatchSelector(request.settings.pruning, seed: request.settings.seed)
 
         var clock = StageClock()
+        var imagePath: ImagePath?
         let image = try request.imageURL.map { url in
-            try clock.time(\.preprocess) { try prepare(try ImageDecoder.decode(contentsOf: url)) }
+            try clock.time(\.preprocess) { () throws -> PreparedImage in
+                let decoded = try ImageDecoder.decodeDetailed(contentsOf: url)
+                let (prepared, path) = try prepare(decoded, unconverted: request.settings.opensImagesUnconverted)
+                imagePath = path
+                return prepared
+            }
         }
         var staged = try Stages.answer(model: model, inputIDs: inputIDs, image: image, selector: selector,
                                        maxNewTokens: request.settings.maxNewTokens ?? PipelineRequest.defaultMaxNewTokens,
@@ -177,7 +186,7 @@ public final class LLaVAPipeline {
                               text: tokenizer.decodeAnswer(out.tokens), selections: staged.selections,
                               visualTokensFed: request.imageURL == nil ? 0 : out.visualTokens,
                               inputsEmbedsLength: out.inputsEmbedsLength, timings: out.timings,
-                              firstLogits: out.firstLogits)
+                              firstLogits: out.firstLogits, imagePath: imagePath)
     }
 
     /// How an image's tokens are fed, without making its views (for features found in the disk cache).
@@ -190,6 +199,48 @@ public final class LLaVAPipeline {
             : .fixedGrid(rows: rows, columns: columns)
     }
 
+    /// Preprocessing of a decoded file, converted to RGB first (`unconverted` false) or in the file's own
+    /// mode as ScienceQA's reference script does. Images the reference cannot pad (non-square gray, bilevel,
+    /// 16-bit gray, gray+alpha: PIL raises TypeError) are converted to RGB instead, the documented fallback.
+    /// Returns the path taken when `unconverted`.
+    public func prepare(_ decoded: DecodedImage, unconverted: Bool) throws -> (PreparedImage, ImagePath?) {
+        guard unconverted else { return (try prepare(decoded.image), nil) }
+        let path = unconvertedPath(decoded)
+        switch (imageMode, path) {
+        case (.pad, .quirk):
+            let view = try LLaVAImagePreprocessing.padUnconverted(decoded, processor: preprocessor)
+            return (PreparedImage(views: [view], layout: .single), path)
+        case (.anyres(let grid, let stock), _):
+            let (views, size) = LLaVAImagePreprocessing.anyresUnconverted(decoded, grid: grid, processor: preprocessor)
+            return (anyresViews(views, size: size, image: decoded.image, stock: stock), path)
+        default:
+            return (try prepare(decoded.image), path)
+        }
+    }
+
+    /// Which path an image opened unconverted takes, from its mode and size alone.
+    func unconvertedPath(_ decoded: DecodedImage) -> ImagePath {
+        switch imageMode {
+        case .crop:
+            // No padding: the CLIP processor converts every mode to RGB first, as the reference's does.
+            return .plain
+        case .pad:
+            if decoded.image.width == decoded.image.height { return .plain }
+            switch decoded.sourceMode {
+            case .rgb, .rgba: return .plain
+            case .palette, .cmyk: return .quirk
+            case .gray, .bilevel, .gray16, .grayAlpha: return .fallback
+            }
+        case .anyres:
+            // PIL resizes palette and bilevel images with NEAREST, and images with alpha premultiplied.
+            switch decoded.sourceMode {
+            case .palette, .bilevel: return .quirk
+            case .rgba, .grayAlpha: return decoded.alpha != nil ? .quirk : .plain
+            default: return .plain
+            }
+        }
+    }
+
     /// Preprocessing: the views the tower sees and how their tokens are fed.
     public func prepare(_ image: RGBImage) throws -> PreparedImage {
         switch imageMode {
@@ -199,12 +250,16 @@ public final class LLaVAPipeline {
             return PreparedImage(views: [preprocessor(image)], layout: .single)
         case .anyres(let grid, let stock):
             let (views, size) = LLaVAImagePreprocessing.anyres(image, grid: grid, processor: preprocessor)
-            let viewTensors = (0..<views.shape[0]).map { views.rows($0..<($0 + 1)).reshaped(Array(views.shape.dropFirst())) }
-            let layout: VisualLayout = stock
-                ? .stockGrid(rows: size.rows, columns: size.columns, imageWidth: image.width, imageHeight: image.height)
-                : .fixedGrid(rows: size.rows, columns: size.columns)
-            return PreparedImage(views: viewTensors, layout: layout)
+            return anyresViews(views, size: size, image: image, stock: stock)
         }
+    }
+
+    private func anyresViews(_ views: Tensor, size: (columns: Int, rows: Int), image: RGBImage, stock: Bool) -> PreparedImage {
+        let viewTensors = (0..<views.shape[0]).map { views.rows($0..<($0 + 1)).reshaped(Array(views.shape.dropFirst())) }
+        let layout: VisualLayout = stock
+            ? .stockGrid(rows: size.rows, columns: size.columns, imageWidth: image.width, imageHeight: image.height)
+            : .fixedGrid(rows: size.rows, columns: size.columns)
+        return PreparedImage(views: viewTensors, layout: layout)
     }
 
     /// The picture of the first view as the tower sees it before normalisation (LLaVA-1.5: padded to a

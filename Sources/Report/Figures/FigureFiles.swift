@@ -36,9 +36,9 @@ public enum FigureFiles {
 
     /// Accuracy vs visual tokens (`AccuracyFigure`).
     public static func writeAccuracyPlot(_ results: [ResultRow], to url: URL, title: String = "Accuracy vs visual tokens",
-                                         layout: [BenchmarkColumns] = []) throws -> [URL] {
+                                         layout: [BenchmarkColumns] = [], bootstrap: Bootstrap? = nil) throws -> [URL] {
         guard !results.isEmpty else { throw ReportError("nothing to plot: no complete, scored runs") }
-        return try write(AccuracyFigure.chart(results, title: title, layout: layout).figure(), to: url)
+        return try write(AccuracyFigure.chart(results, title: title, layout: layout, bootstrap: bootstrap).figure(), to: url)
     }
 
     /// Time to first token and total latency vs visual tokens (`LatencyFigure`).

@@ -17,9 +17,12 @@ public struct LineChart: Equatable, Sendable {
         /// The unpruned run's value, drawn as a dashed line across the panel.
         public var reference: Double?
         public var yTicks: NiceTicks
+        /// Per series, the 95% interval of each point (drawn as an error bar), keyed by visual tokens.
+        public var intervals: [[Int: Interval]] = []
 
         public static func == (a: Panel, b: Panel) -> Bool {
             a.title == b.title && a.yLabel == b.yLabel && a.reference == b.reference && a.yTicks == b.yTicks
+                && a.intervals == b.intervals
                 && a.points.map { $0.map(\.tokens) } == b.points.map { $0.map(\.tokens) }
                 && a.points.map { $0.map(\.value) } == b.points.map { $0.map(\.value) }
         }
@@ -147,6 +150,16 @@ public struct LineChart: Equatable, Sendable {
         // Reference under the series: where a method equals the unpruned run, its markers stay visible.
         if let r = panel.reference, r.isFinite {
             fig.line(Point(plot.x, yPos(r)), Point(plot.maxX, yPos(r)), Stroke(.reference, width: 1.3, dash: [4, 3]))
+        }
+        for (i, s) in series.enumerated() where i < panel.intervals.count {
+            // Error bars under the lines and markers: a vertical stroke with short caps.
+            for (t, interval) in panel.intervals[i] where interval.lower.isFinite && interval.upper.isFinite {
+                let x = xPos(t), lo = yPos(interval.lower), hi = yPos(interval.upper)
+                let stroke = Stroke(s.color, width: 0.9)
+                fig.line(Point(x, lo), Point(x, hi), stroke)
+                fig.line(Point(x - 2.5, lo), Point(x + 2.5, lo), stroke)
+                fig.line(Point(x - 2.5, hi), Point(x + 2.5, hi), stroke)
+            }
         }
         for (s, pts) in zip(series, panel.points) {
             let finite = pts.filter { $0.value.isFinite }

@@ -56,9 +56,11 @@ public enum AccuracyFigure {
     public static let averageTitle = "Average"
     public static let averageLabel = "% of unpruned"
 
+    /// `bootstrap` adds each point's 95% interval as an error bar (from the runs' stored units).
     public static func chart(_ results: [ResultRow], title: String = "Accuracy vs visual tokens",
-                             layout: [BenchmarkColumns] = []) -> LineChart {
+                             layout: [BenchmarkColumns] = [], bootstrap: Bootstrap? = nil) -> LineChart {
         let table = ScoreTable(results, layout: layout)
+        let (results, layout) = ScoreTable.separatingConvertedImages(results, layout: layout)
         let keys = Set(results.filter { !$0.isUnpruned }.map { SeriesKey(model: $0.model, method: $0.method, ratio: $0.ratio) }).sorted()
         // The layout's headline where it describes the benchmark, as the score table does; else the stored one.
         let headlines = Dictionary((layout + table.benchmarks.map(BenchmarkColumns.plain)).map { ($0.dataset, $0.headline) },
@@ -79,9 +81,24 @@ public enum AccuracyFigure {
                     .sorted { $0.tokens < $1.tokens }
             }
             let reference = rows.first { $0.isUnpruned && $0.model == referenceModel }.flatMap { headline.value($0.metrics) }
-            panels.append(LineChart.Panel(title: headline.title + (subset ? " \(ScoreTable.subsetMarker)" : ""),
-                                          yLabel: headline.axisLabel ?? headline.title, points: points, reference: reference,
-                                          yTicks: LineChart.ticks(points.flatMap { $0.map(\.value) }, reference: reference)))
+            var intervals: [[Int: Interval]] = []
+            if let bootstrap {
+                intervals = keys.map { k in
+                    var bars: [Int: Interval] = [:]
+                    for r in rows where !r.isUnpruned && !r.subset && SeriesKey(model: r.model, method: r.method, ratio: r.ratio) == k {
+                        if let units = r.units, let i = bootstrap.interval(units, metric: headline.metric) {
+                            bars[r.tokens ?? 0] = i.scaled(headline.scale)
+                        }
+                    }
+                    return bars
+                }
+            }
+            let barValues = intervals.flatMap { $0.values.flatMap { [$0.lower, $0.upper] } }
+            var panel = LineChart.Panel(title: headline.title + (subset ? " \(ScoreTable.subsetMarker)" : ""),
+                                        yLabel: headline.axisLabel ?? headline.title, points: points, reference: reference,
+                                        yTicks: LineChart.ticks(points.flatMap { $0.map(\.value) } + barValues, reference: reference))
+            panel.intervals = intervals
+            panels.append(panel)
         }
         let relative = keys.map { k in
             table.rows.filter { $0.tokens != nil && SeriesKey(model: $0.model, method: $0.method, ratio: $0.ratio) == k }
@@ -95,6 +112,9 @@ public enum AccuracyFigure {
         var chart = LineChart(title: title, series: SeriesKey.series(keys),
                               referenceName: results.contains(where: \.isUnpruned) ? "Unpruned (all tokens)" : nil,
                               panels: panels, xTicks: Set(results.compactMap(\.tokens)).sorted())
+        if panels.contains(where: { $0.intervals.contains { !$0.isEmpty } }) {
+            chart.notes.append("Error bars: 95% bootstrap intervals over the benchmark's items")
+        }
         if anySubset {
             chart.notes.append("\(ScoreTable.subsetMarker) subset run (--limit): scored on the items it answered")
         }
