@@ -78,15 +78,16 @@ struct DemoCommand: ParsableCommand {
         }
 
         let report = try StoreReport(databases: [dbPath], score: { outputs.scoreLookup(store: $0, run: $1) })
-        let scores = ScoreTable(report.results, layout: registry.tableLayout), latency = LatencyTable(report.latency)
+        let scores = ScoreTable(report.results, layout: registry.tableLayout, bootstrap: Bootstrap())
+        let latency = LatencyTable(report.latency)
         try TableFiles.write(scores: scores, latency: latency, to: outDir)
         let plots = try FigureFiles.writeAccuracyPlot(report.results, to: outDir.appendingPathComponent("accuracy.png"),
                                                       title: "Demo (tiny LLaVA-1.5 on synthetic data): score vs visual tokens",
-                                                      layout: registry.tableLayout)
+                                                      layout: registry.tableLayout, bootstrap: Bootstrap())
             + FigureFiles.writeLatencyPlot(report.latency, to: outDir.appendingPathComponent("latency.png"),
                                            title: "Demo: latency vs visual tokens (mean per item)")
         print("")
-        print(scores.markdown())
+        print(scores.fullMarkdown())
         print(latency.markdown())
         for n in report.notes { print("note: \(n)") }
         print("""

@@ -84,11 +84,7 @@ struct ReportCommand: ParsableCommand {
         let resampling = bootstrap > 0 ? Bootstrap(replicates: bootstrap, seed: bootstrapSeed) : nil
         let scores = ScoreTable(data.results, layout: layout, bootstrap: resampling)
         let lat = LatencyTable(data.latency)
-        print(csv ? scores.csv() : scores.markdown(), terminator: "")
-        if !csv && scores.hasDifferences {
-            print("")
-            print(scores.differencesMarkdown(), terminator: "")
-        }
+        print(csv ? scores.csv() : scores.fullMarkdown(), terminator: "")
         if latency {
             print("")
             print(csv ? lat.csv() : lat.markdown(), terminator: "")

@@ -75,9 +75,11 @@ public struct EngineAnswer: Equatable, Sendable {
     public var cost: ItemCost
     /// Which path an image opened unconverted took (`RunSettings.opensImagesUnconverted`); nil otherwise.
     public var imagePath: ImagePath?
+    /// The smallest selection margin over the views (`SelectionMargin`); nil when nothing was ranked.
+    public var selectionMargin: Double?
 
     public init(text: String, generatedTokens: Int, visualTokensFed: Int, kept: [[Int]], timings: StageTimings,
-                cost: ItemCost = .zero, imagePath: ImagePath? = nil) {
+                cost: ItemCost = .zero, imagePath: ImagePath? = nil, selectionMargin: Double? = nil) {
         self.text = text
         self.generatedTokens = generatedTokens
         self.visualTokensFed = visualTokensFed
@@ -85,6 +87,7 @@ public struct EngineAnswer: Equatable, Sendable {
         self.timings = timings
         self.cost = cost
         self.imagePath = imagePath
+        self.selectionMargin = selectionMargin
     }
 }
 

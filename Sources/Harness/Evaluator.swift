@@ -243,6 +243,6 @@ public final class Evaluator {
                                 answerID: AnswerID.derive(runKey: config.key, questionID: item.questionID, occurrence: key.occurrence),
                                 visualTokens: out.visualTokensFed, generatedTokens: out.generatedTokens,
                                 kept: out.kept, timings: timings, occurrence: key.occurrence, cost: out.cost,
-                                imagePath: out.imagePath)
+                                imagePath: out.imagePath, selectionMargin: out.selectionMargin)
     }
 }

@@ -70,6 +70,6 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         pendingLoadMilliseconds = 0
         return EngineAnswer(text: r.text, generatedTokens: r.generatedIDs.count, visualTokensFed: r.visualTokensFed,
                             kept: r.selections.map(\.kept), timings: timings, cost: costModel.cost(of: r),
-                            imagePath: r.imagePath)
+                            imagePath: r.imagePath, selectionMargin: r.selections.compactMap(\.margin).min())
     }
 }

@@ -6,7 +6,9 @@ public struct FasterVLMSelector: TokenSelector {
     public init() {}
     public func select(features: Tensor, attention: Tensor, tokens: Int, ratio: Double) throws -> Selection {
         let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
-        return Selection(important: Array(input.byAttentionDescending().prefix(tokens)), diverse: [])
+        let order = input.byAttentionDescending()
+        return Selection(important: Array(order.prefix(tokens)), diverse: [],
+                         margin: SelectionMargin.cut(input.attention, order: order, at: tokens))
     }
 }
 
@@ -21,24 +23,29 @@ public struct DivPruneSelector: TokenSelector {
         if tokens >= n { return Selection(important: [], diverse: Array(0..<n)) }
         let g = cosineGram(features, rows: Array(0..<n))
         // distance = 1 − cosine similarity
-        var first = 0, firstScore = -Float.infinity
+        var first = 0, firstScore = -Float.infinity, runnerUp = -Float.infinity
         for i in 0..<n {
             var nearest = Float.infinity
             for j in 0..<n where j != i { nearest = min(nearest, 1 - g[i * n + j]) }
-            if nearest > firstScore { firstScore = nearest; first = i }
+            if nearest > firstScore { runnerUp = firstScore; firstScore = nearest; first = i } else if nearest > runnerUp { runnerUp = nearest }
         }
+        // Each greedy argmax is a cut between the chosen patch and the runner-up.
+        var margin: Double? = runnerUp.isFinite ? SelectionMargin.gap(firstScore, runnerUp) : nil
         var chosen = [first]
         var inSet = [Bool](repeating: false, count: n)
         inSet[first] = true
         var minDist = (0..<n).map { 1 - g[first * n + $0] }
         while chosen.count < tokens {
-            var best = -1, bestScore = -Float.infinity
-            for i in 0..<n where !inSet[i] && minDist[i] > bestScore { bestScore = minDist[i]; best = i }
+            var best = -1, bestScore = -Float.infinity, second = -Float.infinity
+            for i in 0..<n where !inSet[i] {
+                if minDist[i] > bestScore { second = bestScore; bestScore = minDist[i]; best = i } else if minDist[i] > second { second = minDist[i] }
+            }
+            if second.isFinite { margin = SelectionMargin.min(margin, SelectionMargin.gap(bestScore, second)) }
             chosen.append(best)
             inSet[best] = true
             for i in 0..<n { minDist[i] = min(minDist[i], 1 - g[best * n + i]) }
         }
-        return Selection(important: [], diverse: chosen)
+        return Selection(important: [], diverse: chosen, margin: margin)
     }
 }
 

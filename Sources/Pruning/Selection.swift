@@ -9,11 +9,46 @@ public struct Selection: Equatable, Sendable, Codable {
     public var important: [Int]
     /// Kept by de-duplication / diversity, ascending.
     public var diverse: [Int]
+    /// How close the selection came to being another one: the smallest relative gap between the last score
+    /// kept and the first score dropped at any cut the selector made (`SelectionMargin`); nil for selections
+    /// that compare no scores (uniform, random, fixed, all tokens).
+    public var margin: Double?
 
-    public init(important: [Int], diverse: [Int]) {
+    public init(important: [Int], diverse: [Int], margin: Double? = nil) {
         self.important = important.sorted()
         self.diverse = diverse.sorted()
         self.kept = (important + diverse).sorted()
+        self.margin = margin
+    }
+}
+
+/// The margin of a selection: at every cut a selector makes (a top-k by score, a drop of the k highest, a
+/// greedy argmax), the gap between the last score on the kept side and the first on the other, relative to
+/// their magnitude, `(a − b) / max(|a|, |b|)`; the selection's margin is the smallest over its cuts. A margin
+/// below `nearTie` means float32 rounding, a reordered sum or another CPU could move that cut (EVAL.md,
+/// "Arithmetic envelope"); 0 is an exact tie, broken by the reference's rule.
+public enum SelectionMargin {
+    /// About 100 float32 ulps: the relative error a sum over a feature dimension of ~1000 can carry.
+    public static let nearTie = 1e-5
+
+    public static func gap(_ kept: Float, _ dropped: Float) -> Double {
+        let a = Double(kept), b = Double(dropped)
+        let scale = max(abs(a), abs(b))
+        return scale > 0 ? abs(a - b) / scale : 0
+    }
+
+    /// The cut after position `k` of `values` taken in `order` (descending); nil when nothing is cut there.
+    static func cut(_ values: [Float], order: [Int], at k: Int) -> Double? {
+        guard k > 0, k < order.count else { return nil }
+        return gap(values[order[k - 1]], values[order[k]])
+    }
+
+    static func min(_ a: Double?, _ b: Double?) -> Double? {
+        switch (a, b) {
+        case let (x?, y?): return Swift.min(x, y)
+        case let (x?, nil): return x
+        case let (nil, y): return y
+        }
     }
 }
 

@@ -22,8 +22,9 @@ public struct VisPrunerSelector: TokenSelector {
         let order = input.byAttentionDescending()
         let important = Array(order[..<importantCount])
         var residual = Array(order[importantCount...])
+        var margin = SelectionMargin.cut(input.attention, order: order, at: importantCount)
         guard diverseTarget > 0, residual.count > diverseTarget else {
-            return Selection(important: important, diverse: diverseTarget > 0 ? residual : [])
+            return Selection(important: important, diverse: diverseTarget > 0 ? residual : [], margin: margin)
         }
 
         // Similarities never change between rounds, so one Gram matrix over the initial residual
@@ -62,9 +63,10 @@ public struct VisPrunerSelector: TokenSelector {
                     }
                 }
                 let ranked = ReferenceSort.argsortDescending(scores)
+                margin = SelectionMargin.min(margin, SelectionMargin.cut(scores, order: ranked, at: drop))
                 residual = ranked[drop...].map { a[$0] } + b
             }
         }
-        return Selection(important: important, diverse: residual)
+        return Selection(important: important, diverse: residual, margin: margin)
     }
 }

@@ -20,6 +20,15 @@ public struct ResultRow: Equatable, Sendable {
     public var units: UnitScores?
     /// The run opened images without converting them to RGB (`RunSettings.opensImagesUnconverted`).
     public var imagesUnconverted = false
+    /// Items whose selection margin is below `SelectionMargin.nearTie`, of the items whose selection ranked
+    /// anything (nil: the method ranks nothing, or margins were not stored).
+    public var nearTies: (count: Int, of: Int)?
+
+    public static func == (a: ResultRow, b: ResultRow) -> Bool {
+        a.model == b.model && a.dataset == b.dataset && a.method == b.method && a.tokens == b.tokens && a.ratio == b.ratio
+            && a.value == b.value && a.metrics == b.metrics && a.subset == b.subset && a.items == b.items && a.units == b.units
+            && a.imagesUnconverted == b.imagesUnconverted && a.nearTies?.count == b.nearTies?.count && a.nearTies?.of == b.nearTies?.of
+    }
 
     public init(model: String, dataset: String, method: String, tokens: Int?, ratio: Double?, value: Double,
                 metrics: [String: Double]? = nil, subset: Bool = false, items: Int? = nil, units: UnitScores? = nil) {

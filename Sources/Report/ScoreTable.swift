@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 import Records
 
 /// The paper's table layout: rows = model × method × token budget (× ratio), columns = benchmarks,
@@ -22,6 +23,14 @@ public struct ScoreTable: Equatable, Sendable {
         /// Per column, this row minus the unpruned row of the same model over the items both answered, with
         /// its paired interval (nil for the unpruned row itself and where either run has no units).
         public var differences: [PairedDifference?] = []
+        /// Per benchmark, items whose selection margin is a near tie, of the items whose selection ranked anything.
+        public var nearTies: [String: NearTies] = [:]
+    }
+
+    public struct NearTies: Equatable, Sendable {
+        public var count: Int
+        public var of: Int
+        public var share: Double { of == 0 ? 0 : Double(count) / Double(of) }
     }
 
     /// Benchmarks present, in column order.
@@ -74,6 +83,7 @@ public struct ScoreTable: Equatable, Sendable {
             var row = Row(model: k.model, method: k.method, tokens: k.tokens, ratio: k.ratio, values: vals, relative: rel,
                           subsets: Set(runs.values.filter(\.subset).map(\.dataset)),
                           items: runs.compactMapValues(\.items))
+            row.nearTies = runs.compactMapValues { $0.nearTies.map { NearTies(count: $0.count, of: $0.of) } }
             if let bootstrap {
                 (row.intervals, row.differences) = Self.intervals(cols, runs: runs, baseline: k.tokens == nil ? nil : base,
                                                                   bootstrap: bootstrap)
@@ -190,6 +200,12 @@ public struct ScoreTable: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The score table followed by the paired differences and the near-tie shares, where there are any: what
+    /// `report` prints and `scores.md` holds.
+    public func fullMarkdown() -> String {
+        ([markdown(), differencesMarkdown(), nearTiesMarkdown()].filter { !$0.isEmpty }).joined(separator: "\n")
+    }
+
     /// The paired comparison with the unpruned model: per pruned row and column, the difference of the scores
     /// over the items both runs answered and its 95% paired-bootstrap interval. An interval that excludes 0 is a
     /// difference the items support; one that includes 0 is not distinguishable from no change at this size.
@@ -210,6 +226,29 @@ public struct ScoreTable: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Per pruned row and benchmark, the share of items whose selection had a near tie at one of its cuts
+    /// (`SelectionMargin.nearTie`): those items' kept sets, and possibly their answers, could change with the
+    /// arithmetic alone (another CPU, float64). Empty when no run stores margins.
+    public func nearTiesMarkdown() -> String {
+        let ranked = rows.filter { !$0.nearTies.isEmpty }
+        guard !ranked.isEmpty else { return "" }
+        let header = ["Model", "Method", "Tokens", "Ratio"] + benchmarks
+        var lines = ["| " + header.joined(separator: " | ") + " |",
+                     "|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|"]
+        for r in ranked {
+            let cells = benchmarks.map { b -> String in
+                guard let t = r.nearTies[b] else { return "–" }
+                return String(format: "%.1f%% (%d/%d)", 100 * t.share, t.count, t.of)
+            }
+            lines.append("| " + ([r.model, r.method, Self.budget(r.tokens), Self.ratioText(r.ratio)] + cells).joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        lines.append(String(format: "Near-tie selections: items whose selection decided a cut by a relative score gap below %g "
+                            + "(EVAL.md, \"Arithmetic envelope\"); their kept sets can change with the arithmetic alone.",
+                            SelectionMargin.nearTie))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     private func index(of c: (dataset: String, column: TableColumn)) -> Int {
         columns.firstIndex { $0.dataset == c.dataset && $0.column == c.column } ?? -1
     }
@@ -222,6 +261,8 @@ public struct ScoreTable: Equatable, Sendable {
         if hasSubsets { header.append("subset_benchmarks") }
         header += counted.map { "\($0)_items" }
         let withIntervals = hasIntervals, withDifferences = hasDifferences
+        let tied = benchmarks.filter { b in rows.contains { $0.nearTies[b] != nil } }
+        header += tied.flatMap { ["\($0)_near_ties", "\($0)_ranked"] }
         if withIntervals { header += columns.flatMap { ["\($0.column.title) lower", "\($0.column.title) upper"] } }
         if withDifferences {
             header += columns.flatMap { ["\($0.column.title) diff", "\($0.column.title) diff lower", "\($0.column.title) diff upper"] }
@@ -233,6 +274,7 @@ public struct ScoreTable: Equatable, Sendable {
                 + r.values.map { $0.map { String($0) } ?? "" } + [r.relative.map { String($0) } ?? ""]
             if hasSubsets { cells.append(r.subsets.sorted().joined(separator: ";")) }
             cells += counted.map { r.items[$0].map(String.init) ?? "" }
+            cells += tied.flatMap { b in [r.nearTies[b].map { String($0.count) } ?? "", r.nearTies[b].map { String($0.of) } ?? ""] }
             if withIntervals {
                 cells += columns.indices.flatMap { i -> [String] in
                     let v = r.intervals.indices.contains(i) ? r.intervals[i] : nil

@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 import Records
 import Store
 
@@ -77,6 +78,10 @@ public struct StoreReport: Sendable {
                                     metrics: Dictionary(metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                                     subset: run.isSubset, items: run.doneItems, units: try store.scoreUnits(run.id))
                 row.imagesUnconverted = c.settings.opensImagesUnconverted
+                let margins = predictions.compactMap(\.selectionMargin)
+                if !margins.isEmpty {
+                    row.nearTies = (margins.filter { $0 < SelectionMargin.nearTie }.count, margins.count)
+                }
                 results.append(row)
             }
         }

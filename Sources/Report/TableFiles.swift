@@ -6,7 +6,7 @@ public enum TableFiles {
     @discardableResult
     public static func write(scores: ScoreTable, latency: LatencyTable, to dir: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let files = [("scores.md", scores.markdown()), ("scores.csv", scores.csv()),
+        let files = [("scores.md", scores.fullMarkdown()), ("scores.csv", scores.csv()),
                      ("latency.md", latency.markdown()), ("latency.csv", latency.csv())]
         return try files.map { name, text in
             let url = dir.appendingPathComponent(name)

@@ -11,8 +11,9 @@ import Records
 /// whatever the texts contain (newlines, `=`, digits), so two different answers never serialise
 /// to the same bytes. Serialisation v2 (written since costs are stored): tag `vispruner-answer-v2\n`,
 /// the v1 fields, then `cost` (the five `ItemCost` integers, decimal, comma-separated). Serialisation v3
-/// (written since image paths are stored): tag `vispruner-answer-v3\n`, the v2 fields, then `image_path`
-/// (its name, or empty when nil).
+/// (written since image paths and selection margins are stored): tag `vispruner-answer-v3\n`, the v2 fields,
+/// then `image_path` (its name, or empty when nil) and `selection_margin` (the IEEE-754 bit pattern in hex, or
+/// empty when nil).
 ///
 /// The run is identified by its key, not its row id: the id differs between a shard and the merged
 /// file, the key does not, so a merged row keeps the checksum it had in its shard. Timings and costs
@@ -22,17 +23,19 @@ public enum AnswerChecksum {
     public static let version = "v3"
 
     public static func compute(runKey: String, _ p: PredictionRecord) -> String {
-        digest(tag: "v3", fields(runKey: runKey, p) + [("cost", costText(p)), ("image_path", p.imagePath?.rawValue ?? "")])
+        digest(tag: "v3", fields(runKey: runKey, p) + [("cost", costText(p)), ("image_path", p.imagePath?.rawValue ?? ""),
+                                                       ("selection_margin", p.selectionMargin.map { String($0.bitPattern, radix: 16) } ?? "")])
     }
 
     /// Whether `stored` is the checksum of `p` under the serialisation it names. A v1 row predates stored
-    /// costs and a v1 or v2 row stored image paths, so such a row that has one was changed.
+    /// costs and a v1 or v2 row image paths and margins, so such a row that has one was changed.
     public static func matches(_ stored: String, runKey: String, _ p: PredictionRecord) -> Bool {
+        let newer = p.imagePath != nil || p.selectionMargin != nil
         if stored.hasPrefix("v1:") {
-            return !p.cost.isRecorded && p.imagePath == nil && stored == digest(tag: "v1", fields(runKey: runKey, p))
+            return !p.cost.isRecorded && !newer && stored == digest(tag: "v1", fields(runKey: runKey, p))
         }
         if stored.hasPrefix("v2:") {
-            return p.imagePath == nil && stored == digest(tag: "v2", fields(runKey: runKey, p) + [("cost", costText(p))])
+            return !newer && stored == digest(tag: "v2", fields(runKey: runKey, p) + [("cost", costText(p))])
         }
         return stored == compute(runKey: runKey, p)
     }

@@ -379,14 +379,14 @@ public final class ResultsStore: @unchecked Sendable {
             INSERT INTO predictions (run_id, question_id, occurrence, item_index, prompt, raw_output, parsed_answer,
                 answer_id, visual_tokens, generated_tokens, kept_json, load_ms, preprocess_ms, vision_ms,
                 prune_ms, projector_ms, prefill_ms, decode_ms, total_ms, created_at, checksum,
-                vision_flops, projector_flops, prefill_flops, decode_flops, kv_cache_bytes, image_path)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                vision_flops, projector_flops, prefill_flops, decode_flops, kv_cache_bytes, image_path, selection_margin)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.runID.rawValue, dbValue(p.questionID), p.occurrence, p.itemIndex, p.prompt, p.rawOutput,
                              p.parsedAnswer, p.answerID, p.visualTokens, p.generatedTokens, keptJSON(p.kept),
                              t.load, t.preprocess, t.vision, t.prune, t.projector, t.prefill, t.decode, t.total, createdAt,
                              AnswerChecksum.compute(runKey: runKey, p),
                              c?.visionFLOPs, c?.projectorFLOPs, c?.prefillFLOPs, c?.decodeFLOPs, c?.kvCacheBytes,
-                             p.imagePath?.rawValue])
+                             p.imagePath?.rawValue, p.selectionMargin])
         try releaseClaim(db, run: p.runID, item: p.key)
     }
 
@@ -471,7 +471,8 @@ public final class ResultsStore: @unchecked Sendable {
             timings: StageTimings(load: row["load_ms"], preprocess: row["preprocess_ms"], vision: row["vision_ms"],
                                   prune: row["prune_ms"], projector: (row["projector_ms"] as Double?) ?? 0,
                                   prefill: row["prefill_ms"], decode: row["decode_ms"], total: row["total_ms"]),
-            occurrence: row["occurrence"], cost: itemCost(from: row), imagePath: try imagePath(from: row, qid: qid, path: path))
+            occurrence: row["occurrence"], cost: itemCost(from: row), imagePath: try imagePath(from: row, qid: qid, path: path),
+            selectionMargin: row.hasColumn("selection_margin") ? row["selection_margin"] : nil)
     }
 
     /// NULL or a column absent from an older file opened read-only reads as nil; any other value than a known

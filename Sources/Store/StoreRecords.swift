@@ -125,11 +125,14 @@ public struct PredictionRecord: Equatable, Sendable {
     /// The path the image took in a run that opens images unconverted (ScienceQA as its reference runs it);
     /// nil when images are converted to RGB, for text-only items, and in rows written before it was kept.
     public var imagePath: ImagePath?
+    /// The selection's margin (smallest relative score gap at any cut, over the views); nil when the method
+    /// ranks nothing and in rows written before margins were kept.
+    public var selectionMargin: Double?
 
     public init(runID: RunID, questionID: QuestionID, itemIndex: Int, prompt: String, rawOutput: String,
                 parsedAnswer: String, answerID: String, visualTokens: Int, generatedTokens: Int,
                 kept: [[Int]], timings: StageTimings, occurrence: Int = 0, cost: ItemCost = .zero,
-                imagePath: ImagePath? = nil) {
+                imagePath: ImagePath? = nil, selectionMargin: Double? = nil) {
         self.runID = runID
         self.questionID = questionID
         self.occurrence = occurrence
@@ -144,6 +147,7 @@ public struct PredictionRecord: Equatable, Sendable {
         self.timings = timings
         self.cost = cost
         self.imagePath = imagePath
+        self.selectionMargin = selectionMargin
     }
 
     public var key: ItemKey { ItemKey(questionID, occurrence: occurrence) }
@@ -168,6 +172,7 @@ public struct PredictionRecord: Equatable, Sendable {
         if generatedTokens != o.generatedTokens { d.append("generated_tokens") }
         if kept != o.kept { d.append("kept") }
         if imagePath != o.imagePath { d.append("image_path") }
+        if selectionMargin?.bitPattern != o.selectionMargin?.bitPattern { d.append("selection_margin") }
         return d
     }
 }

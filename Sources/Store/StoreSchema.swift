@@ -123,6 +123,9 @@ enum StoreSchema {
             // Which preprocessing path an image opened unconverted took ('plain', 'quirk', 'fallback');
             // NULL for images converted to RGB, text-only items and rows written before it was kept.
             try db.execute(sql: "ALTER TABLE predictions ADD COLUMN image_path TEXT")
+            // The selection's margin (`SelectionMargin`): how close its cuts came to a tie; NULL when nothing was
+            // ranked and in rows written before it was kept.
+            try db.execute(sql: "ALTER TABLE predictions ADD COLUMN selection_margin REAL")
             // The resampling units of a scored run (`UnitScores` as JSON), from which `report` computes intervals;
             // replaced and cleared together with the run's scores.
             try db.execute(sql: """

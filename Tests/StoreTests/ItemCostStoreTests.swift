@@ -25,13 +25,15 @@ final class ItemCostStoreTests: XCTestCase {
         XCTAssertTrue(AnswerChecksum.matches(v1, runKey: "k", p))
         let v2 = "v2:73a1c61acedffe768b646867a9988f28dc69cdb42d102b12b95381693cb299e0"
         XCTAssertTrue(AnswerChecksum.matches(v2, runKey: "k", p), "rows written as v2 keep verifying")
-        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:d770703aaadaf19aa4359af247d2b438ef2243601f19e99ca48577b41e22cc02")
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:a4d3e8df9dff0ebb4ccfc712d345c73321d46487648aa04c22f9028e9618bf9c")
         p.cost = ItemCost(visionFLOPs: 1, projectorFLOPs: 2, prefillFLOPs: 3, decodeFLOPs: 4, kvCacheBytes: 5)
-        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:3b4fb2ede558eb12527138cc88258d7b1a84b947da85fd68767147afeba181f6")
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:ec5d1e4f295de074133506167bc386f1c68e97bb9c0c54b9190f5000db4c8bc0")
         XCTAssertFalse(AnswerChecksum.matches(v1, runKey: "k", p), "a v1 row predates costs: one with a cost was changed")
         XCTAssertFalse(AnswerChecksum.matches(v2, runKey: "k", p), "the v2 digest covers the cost")
         p.imagePath = .quirk
-        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:39acd2bf0f8c0055cb90f9436ec0cba4f7b6bbad819fbb59987642336ca41695")
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:cf08ee6e52d0a982e11c8240d400364d07369aa369d27bb0ce448b884f702b5e")
+        p.selectionMargin = 2.5e-7
+        XCTAssertEqual(AnswerChecksum.compute(runKey: "k", p), "v3:11c252b1741684be8be47812b16f38dc480725bc44df52f59f70de37a9aa6605")
         var q = goldenPrediction()
         q.imagePath = .fallback
         XCTAssertFalse(AnswerChecksum.matches(v2, runKey: "k", q), "a v2 row predates image paths: one with a path was changed")
@@ -75,7 +77,8 @@ final class ItemCostStoreTests: XCTestCase {
             try store.record(a)
         }
         // The image path (migration v8) is covered too: a changed or added one is caught.
-        for edit in ["prefill_flops = prefill_flops + 1", "kv_cache_bytes = NULL", "vision_flops = 0", "image_path = 'quirk'"] {
+        for edit in ["prefill_flops = prefill_flops + 1", "kv_cache_bytes = NULL", "vision_flops = 0", "image_path = 'quirk'",
+                     "selection_margin = 0.5"] {
             let copy = dir.path("copy-\(UUID().uuidString).sqlite")
             try FileManager.default.copyItem(atPath: path, toPath: copy)
             try DatabaseQueue(path: copy).write { try $0.execute(sql: "UPDATE predictions SET \(edit) WHERE item_index = 0") }
