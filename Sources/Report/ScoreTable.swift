@@ -169,8 +169,9 @@ public struct ScoreTable: Equatable, Sendable {
         var lines: [String] = []
         var common: [String: Int] = [:]
         for b in benchmarks { common[b] = commonItems(b) }
-        let titles = columns.map { c -> String in
-            guard let n = common[c.dataset] else { return c.column.title }
+        let titles = columns.enumerated().map { i, c -> String in
+            // A column no row has a value in (MME-C when only perception tasks were run) counts nothing.
+            guard let n = common[c.dataset], rows.contains(where: { $0.values[i] != nil }) else { return c.column.title }
             return c.column.title + " (n=\(n))"
         }
         let header = ["Model", "Method", "Tokens", "Ratio"] + titles + ["Avg (% of unpruned)"]
