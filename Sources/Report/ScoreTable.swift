@@ -87,6 +87,8 @@ public struct ScoreTable: Equatable, Sendable {
             if let bootstrap {
                 (row.intervals, row.differences) = Self.intervals(cols, runs: runs, baseline: k.tokens == nil ? nil : base,
                                                                   bootstrap: bootstrap)
+                // Nothing beside a value the table does not show (MME's total without cognition tasks).
+                for i in vals.indices where vals[i] == nil { row.intervals[i] = nil; row.differences[i] = nil }
             }
             return row
         }

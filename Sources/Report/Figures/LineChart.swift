@@ -153,8 +153,10 @@ public struct LineChart: Equatable, Sendable {
         }
         for (i, s) in series.enumerated() where i < panel.intervals.count {
             // Error bars under the lines and markers: a vertical stroke with short caps.
+            // Bars of different series at one budget are set slightly apart so that each stays readable.
+            let dodge = (Double(i) - Double(series.count - 1) / 2) * 2.5
             for (t, interval) in panel.intervals[i] where interval.lower.isFinite && interval.upper.isFinite {
-                let x = xPos(t), lo = yPos(interval.lower), hi = yPos(interval.upper)
+                let x = xPos(t) + dodge, lo = yPos(interval.lower), hi = yPos(interval.upper)
                 let stroke = Stroke(s.color, width: 0.9)
                 fig.line(Point(x, lo), Point(x, hi), stroke)
                 fig.line(Point(x - 2.5, lo), Point(x + 2.5, lo), stroke)
