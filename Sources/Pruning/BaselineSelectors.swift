@@ -1,4 +1,5 @@
 import Tensor
+import Records
 
 /// FasterVLM (Zhang et al., 2024, "[CLS] Attention is All You Need for Training-Free Visual Token
 /// Pruning"): the T patches with the highest head-averaged [CLS] attention; all count as important.
@@ -70,17 +71,11 @@ public struct RandomSelector: TokenSelector {
         let input = try SelectionInput(features: features, attention: attention, tokens: tokens, ratio: ratio)
         let n = input.n
         if tokens >= n { return Selection(important: [], diverse: Array(0..<n)) }
-        var state = seed &+ 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { // SplitMix64: portable and fixed, unlike the standard library's generator
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        // The stream starts one golden-ratio step past the seed (what runs stored so far were drawn with).
+        var rng = SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15)
         var pool = Array(0..<n)
         for k in 0..<tokens { // partial Fisher–Yates
-            let j = k + Int(next() % UInt64(n - k))
+            let j = k + Int(rng.next() % UInt64(n - k))
             pool.swapAt(k, j)
         }
         return Selection(important: [], diverse: Array(pool[..<tokens]))

@@ -38,18 +38,6 @@ public struct Bootstrap: Sendable {
         self.level = level
     }
 
-    /// SplitMix64 (Steele, Lea, Flood 2014): a fixed, documented generator both implementations share.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Unit indices grouped by stratum, strata sorted by name, units in stored order.
     static func strata(_ units: [ScoreUnit]) -> [[Int]] {
         var groups: [String: [Int]] = [:]
