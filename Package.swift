@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Checkpoint", dependencies: ["Tensor"]),
         .target(name: "Tokenizer", dependencies: ["PythonText"]),
-        .target(name: "Imaging", dependencies: ["Tensor", "CImageIO"]),
+        .target(name: "Imaging", dependencies: ["Records", "Tensor", "CImageIO"]),
         // Optimised even in debug builds: selection and the engine's row kernels are loops the parity
         // tests run millions of times.
         .target(name: "Pruning", dependencies: ["Records", "Tensor"], swiftSettings: [.unsafeFlags(["-O"])]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Benchmarks
 import Harness
+import Imaging
 import Records
 
 /// `vispruner datasets check --data-root DIR`.
@@ -45,11 +46,27 @@ struct DatasetsCheckCommand: ParsableCommand {
             let benchmark = try registry.benchmark(named: name, dataRoot: root)
             let report = DataRootCheck.check(benchmark, requireQuestions: !only.isEmpty, imageProblem: Preflight.imageProblem)
             print(report.lines.joined(separator: "\n"))
+            if let line = unconvertedImageCounts(benchmark) { print(line) }
             problems += report.problems
             if report.checked { checked += 1 }
         }
         print("")
         print("\(checked) benchmark(s) checked, \(problems) problem(s)")
         if problems > 0 { throw ExitCode(1) }
+    }
+
+    /// For a benchmark whose reference opens images unconverted (ScienceQA): how many of its items take the
+    /// reference's quirk path and how many the RGB fallback with LLaVA-1.5's padding (EVAL.md, "Image handling").
+    func unconvertedImageCounts(_ benchmark: any Benchmark) -> String? {
+        guard type(of: benchmark).opensImagesUnconverted, let items = try? benchmark.items() else { return nil }
+        var counts: [ImagePath: Int] = [:]
+        var unknown = 0
+        for item in items {
+            guard let url = try? benchmark.imageURL(for: item) else { continue }
+            if let path = (try? ImageHeader.read(contentsOf: url))?.unconvertedPadPath { counts[path, default: 0] += 1 } else { unknown += 1 }
+        }
+        return "  images as the reference opens them (LLaVA-1.5 pad): \(counts[.quirk] ?? 0) items padded in their own mode "
+            + "(palette black-out, CMYK ink), \(counts[.fallback] ?? 0) converted to RGB because the reference cannot pad them "
+            + "(fallback), \(counts[.plain] ?? 0) unchanged" + (unknown > 0 ? ", \(unknown) unreadable" : "")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// An image file's format and size from its header alone, for checking a data root without decoding
 /// every image: the PNG IHDR chunk, or the first JPEG start-of-frame segment.
@@ -6,6 +7,9 @@ public struct ImageHeader: Equatable, Sendable {
     public var format: ImageFormat
     public var width: Int
     public var height: Int
+    /// The mode PIL opens the file in, from the header (PNG colour type and bit depth, JPEG components), as
+    /// `ImageDecoder` reports it; nil where the header does not say (an unknown colour type or component count).
+    public var sourceMode: SourceMode? = nil
 
     /// How far into a JPEG the frame header is looked for (EXIF and ICC segments come first).
     public static let maxScanBytes = 4 << 20
@@ -18,6 +22,18 @@ public struct ImageHeader: Equatable, Sendable {
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maxScanBytes)) ?? Data()
         return try parse([UInt8](data))
+    }
+
+    /// The path LLaVA-1.5's padding takes for this image when it is opened unconverted, as the reference's
+    /// ScienceQA script opens it (`LLaVAPipeline.prepare(_:unconverted:)` decides the same from the decoded file).
+    public var unconvertedPadPath: ImagePath? {
+        guard let sourceMode else { return nil }
+        if width == height { return .plain }
+        switch sourceMode {
+        case .rgb, .rgba: return .plain
+        case .palette, .cmyk: return .quirk
+        case .gray, .bilevel, .gray16, .grayAlpha: return .fallback
+        }
     }
 
     public static func parse(_ b: [UInt8]) throws -> ImageHeader {
@@ -33,7 +49,16 @@ public struct ImageHeader: Equatable, Sendable {
             }
             let w = be(16, 4), h = be(20, 4)
             guard w > 0, h > 0 else { throw ImagingError(.corrupt, "PNG: IHDR gives a size of \(w)×\(h)") }
-            return ImageHeader(format: .png, width: w, height: h)
+            let depth = b[24], mode: SourceMode?
+            switch b[25] {
+            case 0: mode = depth == 1 ? .bilevel : depth == 16 ? .gray16 : .gray
+            case 2: mode = .rgb
+            case 3: mode = .palette
+            case 4: mode = depth == 16 ? .rgba : .grayAlpha
+            case 6: mode = .rgba
+            default: mode = nil
+            }
+            return ImageHeader(format: .png, width: w, height: h, sourceMode: mode)
         case .jpeg:
             var i = 2
             while i + 4 <= b.count {
@@ -49,7 +74,9 @@ public struct ImageHeader: Equatable, Sendable {
                     guard i + 9 <= b.count else { break }
                     let h = be(i + 5, 2), w = be(i + 7, 2)
                     guard w > 0, h > 0 else { throw ImagingError(.corrupt, "JPEG: frame header gives a size of \(w)×\(h)") }
-                    return ImageHeader(format: .jpeg, width: w, height: h)
+                    let components = i + 9 < b.count ? b[i + 9] : 0
+                    let mode: SourceMode? = components == 1 ? .gray : components == 3 ? .rgb : components == 4 ? .cmyk : nil
+                    return ImageHeader(format: .jpeg, width: w, height: h, sourceMode: mode)
                 }
                 i += 2 + length
             }

@@ -58,6 +58,21 @@ final class ScienceQAReferenceTests: XCTestCase {
         return out
     }
 
+    /// `datasets check` counts, from image headers alone, the items that take the quirk path and the fallback:
+    /// the counts of the reference run (quirk: the reference's pixels differ from the converted image's).
+    func testDatasetsCheckCountsTheQuirkAndFallbackItems() throws {
+        let recorded = try reference()
+        let run = try XCTUnwrap(recorded["reference/none"]), converted = try XCTUnwrap(recorded["rgb/none"])
+        let quirk = run.filter { $0.value.path == "quirk" && $0.value.pixelSHA256 != converted[$0.key]?.pixelSHA256 }.count
+        let fallback = run.filter { $0.value.path == "fallback" }.count
+        let r = try CLIRunner.run(["datasets", "check", "--dataset", "scienceqa", "--data-root",
+                                   Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/scienceqa-quirks").path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("\(quirk) items padded in their own mode"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\(fallback) converted to RGB because the reference cannot pad them"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\(run.count - quirk - fallback) unchanged"), r.stdout)
+    }
+
     func testAnswersAndImagePathsEqualTheReferenceScript() throws {
         let recorded = try reference()
         let converted = try XCTUnwrap(recorded["rgb/none"])
