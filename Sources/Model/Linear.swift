@@ -4,10 +4,9 @@ import Tensor
 
 /// How linear layers obtain their weights from the stored (usually fp16) tensors.
 public enum WeightMode: Sendable, Equatable {
-    /// Keep W mapped in its stored precision. Few activation rows (decoding) stream W through a
-    /// kernel that widens it in registers; many rows (prefill, vision) go through the packed GEMM,
-    /// which widens W block by block while packing it (or, with `VISPRUNER_PREFILL=openblas` or
-    /// without AVX2, widen `rows` rows of W at a time into a scratch panel that OpenBLAS multiplies).
+    /// Keep W mapped in its stored precision: the products widen it block by block while packing it
+    /// (AVX2) or row by row (portable); with the `VISPRUNER_PREFILL=openblas` opt-in, many-row products
+    /// widen `rows` rows of W at a time into a scratch panel that OpenBLAS multiplies.
     /// This is the path for real-size models.
     case panels(rows: Int)
     /// Widen every weight once at load and keep the float32 copy (only sensible for tiny models).
@@ -80,6 +79,10 @@ final class Linear {
         let yv = MatrixView(base: y, rows: rows, cols: outFeatures)
         let w: UnsafeRawPointer = widened.map { UnsafeRawPointer($0.pointer) } ?? weight.pointer
         let dtype: WeightDType = widened != nil ? .float32 : weight.dtype.weightDType
+        // The process-wide path and thread count at call time (the same bits on every path and count).
+        var config = self.config
+        config.path = KernelPath.active
+        config.threads = Kernels.threads
         linear(xv, weight: w, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
                bias: bias.map { UnsafePointer($0.pointer) }, into: yv, scratch: &scratch.buffers, config: config,
                kernel: kernel)
