@@ -284,10 +284,13 @@ private final class ScratchStorage {
 /// calls of more than `streamingMaxRows` rows go to OpenBLAS instead (machine-dependent).
 ///
 /// `x` is [m, inFeatures] and `y` is [m, outFeatures]; both may be strided views and must not
-/// overlap. `bias` holds `outFeatures` values or is nil.
+/// overlap. `bias` holds `outFeatures` values or is nil. `panels`, when given, is the same weight repacked
+/// by `WeightPanels` (16 outputs side by side per k): the products then read it instead of `weight`
+/// (decode steps several times faster, the same bits).
 public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int, inFeatures: Int,
                    bias: UnsafePointer<Float>?, into y: MatrixView, scratch: inout LinearScratch,
-                   config: LinearConfig = .default, kernel: LinearKernelChoice = .byRowCount) {
+                   config: LinearConfig = .default, kernel: LinearKernelChoice = .byRowCount,
+                   panels: UnsafeRawPointer? = nil) {
     precondition(x.cols == inFeatures, "linear: x has \(x.cols) columns, weight expects \(inFeatures)")
     precondition(y.rows == x.rows && y.cols == outFeatures,
                  "linear: y is \(y.rows)x\(y.cols), expected \(x.rows)x\(outFeatures)")
@@ -318,8 +321,8 @@ public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType
         return
     }
     let work = scratch.floatBuffer(matmulScratchFloats(m, inFeatures, config))
-    var args = ck_matmul_args(path: config.path.ck, dtype: dtype.ck, b_layout: Int32(CK_B_ROWS),
-                              a: UnsafePointer(input.base), lda: input.rowStride, m: m, k: inFeatures, b: weight,
+    var args = ck_matmul_args(path: config.path.ck, dtype: dtype.ck, b_layout: Int32(panels == nil ? CK_B_ROWS : CK_B_PANELS),
+                              a: UnsafePointer(input.base), lda: input.rowStride, m: m, k: inFeatures, b: panels ?? weight,
                               ldb: inFeatures, n: outFeatures, bias: bias, c: y.base, ldc: y.rowStride, scratch: work)
     ck_matmul(&args, Int32(config.threads))
 }
@@ -361,4 +364,20 @@ private func openBLASLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: We
     if let bias {
         for r in 0..<m { ck_add(y.base + r * y.rowStride, bias, outFeatures) }
     }
+}
+
+/// A Linear weight [out, in] repacked once into the panel layout the products read fastest (CK_B_PANELS in
+/// CKernels.h: 16 outputs side by side for each k, same dtype, bits copied; `out` padded to 16 with zeros).
+/// Owns its memory (as many bytes as the stored weight, plus the padding).
+public final class WeightPanels {
+    public let pointer: UnsafeMutableRawPointer
+    public let byteCount: Int
+
+    public init(weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int, inFeatures: Int, threads: Int = 1) {
+        byteCount = max(1, Int(ck_panel_elements(outFeatures, inFeatures)) * dtype.byteSize)
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        ck_pack_panels(dtype.ck, weight, outFeatures, inFeatures, pointer, Int32(threads))
+    }
+
+    deinit { pointer.deallocate() }
 }

@@ -199,7 +199,8 @@ final class NumericsTests: XCTestCase {
         return all
     }
 
-    func linearOutput(dtype: WeightDType, m: Int, out: Int, inF: Int, kernel: LinearKernelChoice, run: Run) -> [Float] {
+    func linearOutput(dtype: WeightDType, m: Int, out: Int, inF: Int, kernel: LinearKernelChoice, run: Run,
+                      panels usePanels: Bool = false) -> [Float] {
         let raw = randoms(out * inF, seed: UInt64(out * 7 + inF))
         let bytes: [UInt8]
         switch dtype {
@@ -213,12 +214,13 @@ final class NumericsTests: XCTestCase {
         var scratch = LinearScratch()
         let config = LinearConfig(path: run.path, threads: run.threads)
         bytes.withUnsafeBytes { w in
+            let panels = usePanels ? WeightPanels(weight: w.baseAddress!, dtype: dtype, outFeatures: out, inFeatures: inF) : nil
             x.withUnsafeMutableBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
                     linear(MatrixView(base: xp.baseAddress!, rows: m, cols: inF, rowStride: inF + 3), weight: w.baseAddress!,
                            dtype: dtype, outFeatures: out, inFeatures: inF, bias: bias,
                            into: MatrixView(base: yp.baseAddress!, rows: m, cols: out), scratch: &scratch, config: config,
-                           kernel: kernel)
+                           kernel: kernel, panels: panels.map { UnsafeRawPointer($0.pointer) })
                 }
             }
         }
@@ -314,6 +316,26 @@ final class NumericsTests: XCTestCase {
             if !record { XCTAssertEqual(Self.expected[name], h, "\(name): output hash differs from the committed table") }
         }
         if record { print("NUMERICS TABLE\n" + table.joined(separator: "\n")) }
+    }
+
+    /// Weights repacked into panels (`WeightPanels`, what the model's Linear layers use) give the same bits
+    /// as the stored rows, on every path and thread count, for row counts on both sides of the direct-kernel
+    /// limit (16) and column counts that end in a partial panel.
+    func testPanelWeightsGiveTheSameBitsAsRows() {
+        for dtype in [WeightDType.float32, .float16, .bfloat16] {
+            for (m, out, inF) in [(1, 101, 333), (2, 70, 64), (3, 40, 17), (5, 213, 520), (6, 33, 300), (8, 97, 256),
+                                  (13, 50, 96), (17, 37, 40), (37, 50, 96)] {
+                for path in KernelPath.supported {
+                    for threads in [1, 2] {
+                        let run = Run(path: path, threads: threads)
+                        let rows = linearOutput(dtype: dtype, m: m, out: out, inF: inF, kernel: .streaming, run: run)
+                        let panels = linearOutput(dtype: dtype, m: m, out: out, inF: inF, kernel: .streaming, run: run, panels: true)
+                        XCTAssertEqual(rows.map(\.bitPattern), panels.map(\.bitPattern),
+                                       "\(dtype) m=\(m) out=\(out) in=\(inF) \(path) t=\(threads)")
+                    }
+                }
+            }
+        }
     }
 
     func testNumericsVersionIsTheKernelsOne() {

@@ -81,6 +81,9 @@ static void matmul_portable(const ck_matmul_args *g, size_t o0, size_t o1, float
         if (g->b_layout == CK_B_COLS) {
             const float *b = (const float *)g->b;
             for (size_t k = 0; k < g->k; k++) col[k] = b[k * g->ldb + o];
+        } else if (g->b_layout == CK_B_PANELS) {
+            size_t base = (o / 16) * g->ldb * 16 + o % 16;
+            for (size_t k = 0; k < g->k; k++) col[k] = lin_weight(g->dtype, g->b, base + k * 16);
         } else {
             for (size_t k = 0; k < g->k; k++) col[k] = lin_weight(g->dtype, g->b, o * g->ldb + k);
         }
@@ -124,6 +127,44 @@ void ck_matmul(const ck_matmul_args *g, int threads) {
     if (g->m * g->n * g->k < 32768) parts = 1;
     if (parts == 1) { matmul_portable(g, 0, g->n, g->scratch); return; }
     ck_pool_run((int)parts, portable_part, (void *)g);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panel repacking of Linear weights (once, at load).
+
+size_t ck_panel_elements(size_t out, size_t in) { return (out + 15) / 16 * 16 * in; }
+
+typedef struct {
+    size_t es;
+    const char *w;
+    size_t out, in;
+    char *dst;
+} panel_job;
+
+static void panel_part(void *ctx, size_t part, size_t parts) {
+    const panel_job *j = (const panel_job *)ctx;
+    size_t groups = (j->out + 15) / 16;
+    size_t g0 = groups * part / parts, g1 = groups * (part + 1) / parts;
+    for (size_t g = g0; g < g1; g++)
+        for (size_t l = 0; l < 16; l++) {
+            size_t o = g * 16 + l;
+            char *d = j->dst + (g * j->in * 16 + l) * j->es;
+            if (o < j->out) {
+                const char *src = j->w + o * j->in * j->es;
+                for (size_t k = 0; k < j->in; k++) memcpy(d + k * 16 * j->es, src + k * j->es, j->es);
+            } else {
+                for (size_t k = 0; k < j->in; k++) memset(d + k * 16 * j->es, 0, j->es);
+            }
+        }
+}
+
+void ck_pack_panels(int dtype, const void *w, size_t out, size_t in, void *dst, int threads) {
+    panel_job j = {dtype == CK_DT_F32 ? 4 : 2, (const char *)w, out, in, (char *)dst};
+    size_t groups = (out + 15) / 16;
+    size_t parts = threads < 1 ? 1 : (size_t)threads;
+    if (parts > groups) parts = groups ? groups : 1;
+    if (parts == 1) { panel_part(&j, 0, 1); return; }
+    ck_pool_run((int)parts, panel_part, &j);
 }
 
 // ---------------------------------------------------------------------------------------------

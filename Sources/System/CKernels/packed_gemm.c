@@ -96,6 +96,15 @@ T static void pack_b(int dt, int layout, const void *w, size_t ldb, size_t j0, s
             }
             continue;
         }
+        if (layout == CK_B_PANELS) {
+            // Sliver s is panel (j0 + s) / 16 (j0 is a multiple of 16): widen 16 contiguous elements per k.
+            size_t base = ((j0 + s) / NR * ldb + p0) * NR;
+            for (size_t kk = 0; kk < kl; kk++) {
+                _mm256_store_ps(o + kk * NR, load8(dt, w, base + kk * NR));
+                _mm256_store_ps(o + kk * NR + 8, load8(dt, w, base + kk * NR + 8));
+            }
+            continue;
+        }
         size_t kk = 0;
         if (cols == NR) {
             for (; kk + 8 <= kl; kk += 8) {
@@ -227,6 +236,90 @@ typedef struct {
     float *bpack;  // BPACK floats per part
 } gemm_job;
 
+// ---- Few rows (decode steps) with panel-packed weights: the kernels read the panels directly (16
+// outputs side by side per k, widened in registers) with no B packing; all K blocks of A run in one
+// call, so the chains stay in registers from k = 0 to the end. Rows go in chunks that stay inside one
+// 6-row sliver of packed A; columns in groups of S panels (the last panel's padding columns are zero
+// and never stored).
+#define DIRECT_KERNEL(DT, ET, LOAD, R, S)                                                                     \
+    T static void direct_##DT##_##R##x##S(const gemm_job *job, size_t ir, size_t jr, size_t ncols) {          \
+        const ck_matmul_args *g = job->g;                                                                     \
+        const size_t k = g->k, ldb = g->ldb, mpad = padded_rows(g->m);                                        \
+        const size_t s0 = ir / MR * MR, r0 = ir - s0;                                                         \
+        __m256 acc[R][S][2];                                                                                  \
+        for (int r = 0; r < R; r++)                                                                           \
+            for (int s = 0; s < S; s++) acc[r][s][0] = acc[r][s][1] = _mm256_setzero_ps();                    \
+        for (size_t p0 = 0; p0 < k; p0 += KC) {                                                               \
+            const size_t kl = k - p0 < KC ? k - p0 : KC;                                                      \
+            const float *a = job->apack + p0 * mpad + s0 * kl + r0;                                           \
+            const ET *b = (const ET *)g->b + (jr / NR * ldb + p0) * NR;                                       \
+            for (size_t kk = 0; kk < kl; kk++) {                                                              \
+                for (int s = 0; s < S; s++) {                                                                 \
+                    const ET *bp = b + s * ldb * NR + kk * NR;                                                \
+                    const __m256 b0 = LOAD(bp), b1 = LOAD(bp + 8);                                            \
+                    for (int r = 0; r < R; r++) {                                                             \
+                        const __m256 ar = _mm256_broadcast_ss(a + kk * MR + r);                               \
+                        acc[r][s][0] = _mm256_fmadd_ps(ar, b0, acc[r][s][0]);                                 \
+                        acc[r][s][1] = _mm256_fmadd_ps(ar, b1, acc[r][s][1]);                                 \
+                    }                                                                                         \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
+        for (int r = 0; r < R; r++) {                                                                         \
+            float *c = g->c + (ir + r) * g->ldc + jr;                                                         \
+            for (int s = 0; s < S; s++) {                                                                     \
+                if ((size_t)(s + 1) * NR <= ncols) {                                                          \
+                    _mm256_storeu_ps(c + s * NR, acc[r][s][0]);                                               \
+                    _mm256_storeu_ps(c + s * NR + 8, acc[r][s][1]);                                           \
+                } else if ((size_t)s * NR < ncols) {                                                          \
+                    float tile[NR] __attribute__((aligned(32)));                                              \
+                    _mm256_store_ps(tile, acc[r][s][0]);                                                      \
+                    _mm256_store_ps(tile + 8, acc[r][s][1]);                                                  \
+                    for (size_t j = 0; j < ncols - s * NR; j++) c[s * NR + j] = tile[j];                      \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+#define DIRECT_KERNELS(DT, ET, LOAD)                                                            \
+    DIRECT_KERNEL(DT, ET, LOAD, 1, 6) DIRECT_KERNEL(DT, ET, LOAD, 2, 3) DIRECT_KERNEL(DT, ET, LOAD, 3, 2) \
+    DIRECT_KERNEL(DT, ET, LOAD, 1, 1) DIRECT_KERNEL(DT, ET, LOAD, 2, 1) DIRECT_KERNEL(DT, ET, LOAD, 3, 1) \
+    DIRECT_KERNEL(DT, ET, LOAD, 4, 1) DIRECT_KERNEL(DT, ET, LOAD, 5, 1) DIRECT_KERNEL(DT, ET, LOAD, 6, 1) \
+    T static void direct_##DT(const gemm_job *job, size_t j0, size_t j1) {                       \
+        const size_t m = job->g->m;                                                              \
+        for (size_t ir = 0; ir < m;) {                                                           \
+            size_t R = m - ir < MR ? m - ir : MR;                                                \
+            if (R > MR - ir % MR) R = MR - ir % MR;                                              \
+            size_t S = R == 1 ? 6 : R == 2 ? 3 : R == 3 ? 2 : 1;                                 \
+            size_t jr = j0;                                                                      \
+            for (; S > 1 && jr + S * NR <= j1; jr += S * NR) {                                   \
+                if (R == 1) direct_##DT##_1x6(job, ir, jr, S * NR);                              \
+                else if (R == 2) direct_##DT##_2x3(job, ir, jr, S * NR);                         \
+                else direct_##DT##_3x2(job, ir, jr, S * NR);                                     \
+            }                                                                                    \
+            for (; jr < j1; jr += NR) {                                                          \
+                size_t nc = j1 - jr < NR ? j1 - jr : NR;                                         \
+                switch (R) {                                                                     \
+                case 1: direct_##DT##_1x1(job, ir, jr, nc); break;                               \
+                case 2: direct_##DT##_2x1(job, ir, jr, nc); break;                               \
+                case 3: direct_##DT##_3x1(job, ir, jr, nc); break;                               \
+                case 4: direct_##DT##_4x1(job, ir, jr, nc); break;                               \
+                case 5: direct_##DT##_5x1(job, ir, jr, nc); break;                               \
+                default: direct_##DT##_6x1(job, ir, jr, nc); break;                              \
+                }                                                                                \
+            }                                                                                    \
+            ir += R;                                                                             \
+        }                                                                                        \
+    }
+#define LOAD_F16(p) LD_F16_256(p)
+#define LOAD_BF16(p) LD_BF16_256(p)
+#define LOAD_F32(p) _mm256_loadu_ps(p)
+DIRECT_KERNELS(f16, uint16_t, LOAD_F16)
+DIRECT_KERNELS(bf16, uint16_t, LOAD_BF16)
+DIRECT_KERNELS(f32, float, LOAD_F32)
+
+// Up to this many rows, panel-packed weights take the direct kernels.
+#define DIRECT_MAX_ROWS 16
+
 // Output columns [j0, j1): per NC-wide block and KC-deep slice, pack B once, then sweep all rows;
 // the bias is added once every chain of the block is complete.
 T static void gemm_columns(const gemm_job *job, size_t j0, size_t j1, float *bpack) {
@@ -268,7 +361,20 @@ static void gemm_part(void *ctx, size_t part, size_t parts) {
     size_t slivers = (n + NR - 1) / NR;
     size_t s0 = slivers * part / parts, s1 = slivers * (part + 1) / parts;
     size_t j0 = s0 * NR, j1 = s1 * NR < n ? s1 * NR : n;
-    if (j0 < j1) gemm_columns(job, j0, j1, job->bpack + part * BPACK);
+    if (j0 >= j1) return;
+    const ck_matmul_args *g = job->g;
+    if (g->b_layout == CK_B_PANELS && g->m <= DIRECT_MAX_ROWS) {
+        if (g->dtype == CK_DT_F16) direct_f16(job, j0, j1);
+        else if (g->dtype == CK_DT_BF16) direct_bf16(job, j0, j1);
+        else direct_f32(job, j0, j1);
+        if (g->bias)
+            for (size_t r = 0; r < g->m; r++) {
+                float *row = g->c + r * g->ldc;
+                for (size_t j = j0; j < j1; j++) row[j] = row[j] + g->bias[j];
+            }
+        return;
+    }
+    gemm_columns(job, j0, j1, job->bpack + part * BPACK);
 }
 
 void ck_matmul_avx2(const ck_matmul_args *g, int threads) {

@@ -117,8 +117,14 @@ void ck_ref_gram(const float *x, size_t m, size_t d, float *g, float *scratch);
 // Weight storage types.
 enum { CK_DT_F32 = 0, CK_DT_F16 = 1, CK_DT_BF16 = 2 };
 // How B is stored: CK_B_ROWS: B(k, o) = b[o*ldb + k] (Linear weights [out, in], keys);
-// CK_B_COLS: B(k, o) = b[k*ldb + o] (values). CK_B_COLS is float32 only.
-enum { CK_B_ROWS = 0, CK_B_COLS = 1 };
+// CK_B_COLS: B(k, o) = b[k*ldb + o] (values, float32 only); CK_B_PANELS: Linear weights repacked once by
+// ck_pack_panels, B(k, o) = b[((o/16)*ldb + k)*16 + o%16] with ldb = in (16 outputs side by side per k, so
+// the products read lanes across outputs without transposing).
+enum { CK_B_ROWS = 0, CK_B_COLS = 1, CK_B_PANELS = 2 };
+// Elements of the panel copy of an [out, in] weight (out rounded up to 16; the padding is zero).
+size_t ck_panel_elements(size_t out, size_t in);
+// dst (ck_panel_elements × element size bytes) = W [out, in] in the CK_B_PANELS layout, same dtype, bits copied.
+void ck_pack_panels(int dtype, const void *w, size_t out, size_t in, void *dst, int threads);
 
 // c[r*ldc + o] = chain_k(a[r*lda + k] * B(k, o)) (+ bias[o]) for r < m, o < n.
 typedef struct {
