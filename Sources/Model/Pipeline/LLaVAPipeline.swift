@@ -206,4 +206,14 @@ public final class LLaVAPipeline {
             return PreparedImage(views: viewTensors, layout: layout)
         }
     }
+
+    /// The picture of the first view as the tower sees it before normalisation (LLaVA-1.5: padded to a
+    /// square; LLaVA-1.6: the base view is the whole image), for drawing selections over.
+    public func firstViewPicture(_ image: RGBImage) -> RGBImage {
+        switch imageMode {
+        case .pad: return LLaVAImagePreprocessing.expandToSquare(image, background: LLaVAImagePreprocessing.meanColour(preprocessor.config))
+        case .crop: return LLaVAImagePreprocessing.expandToSquare(image, background: LLaVAImagePreprocessing.meanColour(preprocessor.config))
+        case .anyres: return image
+        }
+    }
 }
