@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Sources/System/CImageIO",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         .target(name: "CKernels", path: "Sources/System/CKernels",
-                cSettings: [.unsafeFlags(["-O3"])]),
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),  // numerics n2: no implicit FMA (CKernels.h)
 
         // Layers, each depending only on the ones above it (ARCHITECTURE.md draws them).
         // Python's str and json.dumps semantics, shared by the tokenizer and the benchmark scripts' ports.
@@ -65,13 +65,15 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Child process for the store's kill-mid-write durability test.
         .executableTarget(name: "store-writer", dependencies: ["Store", "Records"], path: "Tests/StoreWriter"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"], exclude: ["Resources"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+                    exclude: ["Resources"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor", "TestSupport"],
                     exclude: ["Resources/TorchBin"]),  // torch.save fixtures, read in place by path
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "PythonText", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Records", "Tensor", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Records", "Tensor", "Checkpoint", "Pruning", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Records", "Tensor", "Checkpoint", "Pruning", "TestSupport",
+                                                 .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Records", "PythonText", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "store-writer", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Records", "PythonText", "Benchmarks", "Store", "TestSupport"]),

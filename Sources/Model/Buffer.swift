@@ -18,10 +18,6 @@ final class Buffer {
 
     deinit { pointer.deallocate() }
 
-    func view(rows: Int, cols: Int, stride: Int? = nil) -> MatrixView {
-        MatrixView(base: pointer, rows: rows, cols: cols, rowStride: stride)
-    }
-
     // `while` loops over raw pointers: unoptimised builds turn `for i in 0..<n` into generic iterator calls.
 
     static func scale(_ p: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
@@ -43,6 +39,7 @@ final class Buffer {
 }
 
 extension Kernels {
-    /// Threads for the engine's row kernels: the cores the Linear kernels use (`VISPRUNER_KERNEL_THREADS`).
-    static let threads: Int = LinearConfig.default.threads
+    /// Threads for the engine's kernels: `VISPRUNER_KERNEL_THREADS` or the available cores. Results do
+    /// not depend on it (tests set it to compare thread counts).
+    static var threads: Int = LinearConfig.default.threads
 }

@@ -148,7 +148,11 @@ public final class CLIPVisionTower {
         var attention = Tensor(zeros: [H, N])
 
         let x = Buffer(count: S * D), q = Buffer(count: S * D), k = Buffer(count: S * D), v = Buffer(count: S * D)
-        let ctx = Buffer(count: S * D), scores = Buffer(count: HeadParallelAttention.parts * S * S), mlp = Buffer(count: S * I)
+        // Per part: the S × S scores, then the products' scratch.
+        let matmulScratch = Kernels.matmulScratchFloats(rows: S, inner: max(S, hd), threads: 1)
+        let perPart = S * S + matmulScratch
+        let ctx = Buffer(count: S * D), scratchBuffer = Buffer(count: HeadParallelAttention.parts * perPart)
+        let mlp = Buffer(count: S * I)
         let scale = 1 / Float(hd).squareRoot()
         for (li, layer) in layers.enumerated() {
             x.pointer.update(from: h.pointer, count: S * D)
@@ -164,17 +168,20 @@ public final class CLIPVisionTower {
             let recordAttention = li == attentionLayerIndex
             attention.data.withUnsafeMutableBufferPointer { att in
                 let attBase = att.baseAddress!
-                HeadParallelAttention.perHead(heads: H, scoresPerPart: S * S, scores: scores) { head, sp in
+                HeadParallelAttention.perHead(heads: H, scratchPerPart: perPart, scratch: scratchBuffer) { head, sp in
                     let qv = MatrixView(base: q.pointer + head * hd, rows: S, cols: hd, rowStride: D)
                     let kv = MatrixView(base: k.pointer + head * hd, rows: S, cols: hd, rowStride: D)
                     let vv = MatrixView(base: v.pointer + head * hd, rows: S, cols: hd, rowStride: D)
                     let sv = MatrixView(base: sp, rows: S, cols: S)
-                    sgemm(qv, .none, kv, .transposed, into: sv)
+                    let work = sp + S * S
+                    Kernels.matmul(qv, kv, transposedB: true, into: sv, scratch: work)
                     Kernels.softmax(sp, rows: S, n: S, stride: S, threads: 1)
                     if recordAttention {
                         (attBase + head * N).update(from: sp + firstToken, count: N)
                     }
-                    sgemm(sv, .none, vv, .none, into: MatrixView(base: ctx.pointer + head * hd, rows: S, cols: hd, rowStride: D))
+                    Kernels.matmul(sv, vv, transposedB: false,
+                                   into: MatrixView(base: ctx.pointer + head * hd, rows: S, cols: hd, rowStride: D),
+                                   scratch: work)
                 }
             }
             layer.out.forward(ctx.pointer, rows: S, into: x.pointer, scratch: scratch)

@@ -1,30 +1,23 @@
 import Tensor
 
 /// Runs the per-head part of attention (two small products and a softmax per head) with the heads
-/// split over the cores. Each head's products are too small for OpenBLAS's own threading to pay
-/// (it spent more time waking and yielding than multiplying), so OpenBLAS runs single-threaded
-/// here and each core takes whole heads, with its own block of the score buffer.
+/// split over the cores: each core takes whole heads, with its own block of the scratch buffer. The
+/// kernels inside run single-threaded; every head's numbers are the same whatever the split.
 enum HeadParallelAttention {
-    /// Parts the heads are split into (one per engine thread); score buffers hold this many blocks.
-    static let parts: Int = Kernels.threads
+    /// Parts the heads are split into (one per engine thread); scratch buffers hold this many blocks.
+    static var parts: Int { Kernels.threads }
 
-    /// Calls `body(head, scores)` for every head; `scores` points at the calling part's block of
-    /// `scoresPerPart` floats inside `scores`.
-    static func perHead(heads: Int, scoresPerPart: Int, scores: Buffer, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+    /// Calls `body(head, scratch)` for every head; `scratch` points at the calling part's block of
+    /// `scratchPerPart` floats inside `scratch`.
+    static func perHead(heads: Int, scratchPerPart: Int, scratch: Buffer, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
         let parts = min(parts, heads)
-        precondition(scores.count >= parts * scoresPerPart, "attention score buffer too small")
-        // Single-threaded OpenBLAS also when the heads run on one core: multi-threaded sgemm gave the
-        // tower's attention different roundings than single-threaded (seen at 577×577 × 64), and an
-        // answer must not depend on VISPRUNER_KERNEL_THREADS.
-        let blasThreads = BLASThreads.count
-        BLASThreads.set(1)
-        defer { BLASThreads.set(blasThreads) }
+        precondition(scratch.count >= parts * scratchPerPart, "attention scratch buffer too small")
         if parts <= 1 {
-            for head in 0..<heads { body(head, scores.pointer) }
+            for head in 0..<heads { body(head, scratch.pointer) }
             return
         }
         Kernels.parallelFor(parts: parts) { part, count in
-            let block = scores.pointer + part * scoresPerPart
+            let block = scratch.pointer + part * scratchPerPart
             var head = part
             while head < heads {
                 body(head, block)

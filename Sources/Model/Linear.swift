@@ -4,10 +4,10 @@ import Tensor
 
 /// How linear layers obtain their weights from the stored (usually fp16) tensors.
 public enum WeightMode: Sendable, Equatable {
-    /// Keep W mapped in its stored precision. Few activation rows (decoding) stream W through a
-    /// kernel that widens it in registers; many rows (prefill, vision) go through the packed GEMM,
-    /// which widens W block by block while packing it (or, with `VISPRUNER_PREFILL=openblas` or
-    /// without AVX2, widen `rows` rows of W at a time into a scratch panel that OpenBLAS multiplies).
+    /// Keep W in its stored precision, repacked once at load into 16-output panels (`WeightPanels`, as
+    /// many bytes as the stored weight): the products widen it in registers (decode) or block by block
+    /// while packing it (prefill); with the `VISPRUNER_PREFILL=openblas` opt-in, many-row products widen
+    /// `rows` rows of the mapped W at a time into a scratch panel that OpenBLAS multiplies.
     /// This is the path for real-size models.
     case panels(rows: Int)
     /// Widen every weight once at load and keep the float32 copy (only sensible for tiny models).
@@ -45,6 +45,9 @@ final class Linear {
     let mode: WeightMode
     let config: LinearConfig
     private let widened: Buffer?
+    /// The weight repacked for the products (`.panels` mode); the stored tensor stays mapped for the
+    /// OpenBLAS opt-in.
+    private let panels: WeightPanels?
 
     /// `weight` must be 2-D [out, in]; `bias` (if any) 1-D [out]. Shapes are checked against the
     /// expectation so a config/weights mismatch names the tensor.
@@ -62,6 +65,9 @@ final class Linear {
         if case .panels(let rows) = mode { config.panelRows = max(1, rows) }
         self.config = config
         widened = mode == .widened ? Buffer(copying: weight.floats().data) : nil
+        panels = mode == .widened ? nil
+            : WeightPanels(weight: weight.pointer, dtype: weight.dtype.weightDType, outFeatures: out, inFeatures: inFeatures,
+                           threads: Kernels.threads)
     }
 
     /// Loads `prefix.weight` (and `prefix.bias` when `hasBias`) from a store.
@@ -80,9 +86,13 @@ final class Linear {
         let yv = MatrixView(base: y, rows: rows, cols: outFeatures)
         let w: UnsafeRawPointer = widened.map { UnsafeRawPointer($0.pointer) } ?? weight.pointer
         let dtype: WeightDType = widened != nil ? .float32 : weight.dtype.weightDType
+        // The process-wide path and thread count at call time (the same bits on every path and count).
+        var config = self.config
+        config.path = KernelPath.active
+        config.threads = Kernels.threads
         linear(xv, weight: w, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
                bias: bias.map { UnsafePointer($0.pointer) }, into: yv, scratch: &scratch.buffers, config: config,
-               kernel: kernel)
+               kernel: kernel, panels: panels.map { UnsafeRawPointer($0.pointer) })
     }
 }
 

@@ -104,8 +104,8 @@ final class LlamaDecoder {
         finalNorm = try store.tensor("model.norm.weight").vector(D)
         let head = store.contains("lm_head.weight") || !config.tieWordEmbeddings ? "lm_head" : "model.embed_tokens"
         lmHead = try Linear(store, head, out: V, in: D, bias: false, mode: mode, precision: precision)
-        // Same float32 arithmetic as LlamaRotaryEmbedding: base ** (arange(0, dim, 2) / dim).
-        invFreq = (0..<(hd / 2)).map { i in 1 / powf(config.ropeTheta, Float(2 * i) / Float(hd)) }
+        // As LlamaRotaryEmbedding: 1 / base ** (arange(0, dim, 2) / dim) (our own pow, see CKernels.h).
+        invFreq = Kernels.ropeInverseFrequencies(theta: config.ropeTheta, headDim: hd)
         invFreqBuffer = Buffer(count: hd / 2)
         invFreqBuffer.pointer.update(from: invFreq, count: hd / 2)
     }
@@ -121,17 +121,13 @@ final class LlamaDecoder {
     }
 
     /// cos/sin of the rotary angles for each of `positions`, [rows, headDim/2] each, formed as
-    /// LlamaRotaryEmbedding does (position × inv_freq in float32, then cos/sin). Computed once per
-    /// forward call: every layer and both q and k use the same angles.
+    /// LlamaRotaryEmbedding does (position × inv_freq in float32, then cos/sin; ours, see CKernels.h).
+    /// Computed once per forward call: every layer and both q and k use the same angles.
     func rotaryAngles(positions: [Int]) -> (cos: Buffer, sin: Buffer) {
         let half = config.headDim / 2, rows = positions.count
         let cosBuf = Buffer(count: rows * half), sinBuf = Buffer(count: rows * half)
-        let cosv = cosBuf.pointer, sinv = sinBuf.pointer, inv = invFreqBuffer.pointer
-        for (r, position) in positions.enumerated() {
-            let t = Float(position)
-            var i = 0
-            while i < half { let f = t * inv[i]; cosv[r * half + i] = cosf(f); sinv[r * half + i] = sinf(f); i += 1 }
-        }
+        Kernels.ropeTables(positions: positions, invFreq: invFreqBuffer.pointer, half: half, cos: cosBuf.pointer,
+                           sin: sinBuf.pointer)
         return (cosBuf, sinBuf)
     }
 
@@ -155,7 +151,7 @@ final class LlamaDecoder {
         let qw = H * hd, kvw = KVH * hd, group = H / KVH
         guard !sequences.isEmpty, sequences.allSatisfy({ $0.rows > 0 }) else { throw ModelError("empty input sequence") }
         var offsets: [Int] = [], positions: [Int] = []
-        var n = 0, longest = 0
+        var n = 0, scratchPerPart = 0
         for (cache, rows) in sequences {
             guard !cache.frozen else { throw ModelError("a shared prefix cache cannot take new positions") }
             guard cache.length + rows <= cache.capacity else {
@@ -164,7 +160,7 @@ final class LlamaDecoder {
             offsets.append(n)
             positions += (cache.length ..< cache.length + rows)
             n += rows
-            longest = max(longest, cache.length + rows)
+            scratchPerPart = max(scratchPerPart, ck_causal_attention_scratch(rows, cache.length, hd))
         }
         for i in sequences.indices {
             for j in sequences.indices where j > i && sequences[i].cache === sequences[j].cache {
@@ -174,7 +170,7 @@ final class LlamaDecoder {
         let h = Buffer(count: n * D), x = Buffer(count: n * max(D, qw))
         let q = Buffer(count: n * qw), ctx = Buffer(count: n * qw)
         let k = Buffer(count: n * kvw), v = Buffer(count: n * kvw)
-        let scores = Buffer(count: HeadParallelAttention.parts * longest)
+        let attentionScratch = Buffer(count: HeadParallelAttention.parts * scratchPerPart)
         let gate = Buffer(count: n * I), up = Buffer(count: n * I)
         h.pointer.update(from: input, count: n * D)
         let scale = 1 / Float(hd).squareRoot()
@@ -192,7 +188,7 @@ final class LlamaDecoder {
                 (cache.keys[li].pointer + own).update(from: k.pointer + offsets[s] * kvw, count: rows * kvw)
                 (cache.values[li].pointer + own).update(from: v.pointer + offsets[s] * kvw, count: rows * kvw)
             }
-            HeadParallelAttention.perHead(heads: H, scoresPerPart: longest, scores: scores) { head, sp in
+            HeadParallelAttention.perHead(heads: H, scratchPerPart: scratchPerPart, scratch: attentionScratch) { head, sp in
                 let column = (head / group) * hd
                 for (s, (cache, rows)) in sequences.enumerated() {
                     let segments = cache.segments(layer: li, upTo: cache.length + rows, column: column)

@@ -59,14 +59,3 @@ public func sgemm(_ a: MatrixView, _ b: MatrixView, into c: MatrixView,
 public func matmul(_ a: Tensor, _ b: Tensor, transA: Transpose = .none, transB: Transpose = .none) -> Tensor {
     matmul(a, transA, b, transB)
 }
-
-/// C ← A · Bᵀ in double precision for row-major A [m×k], B [n×k] (OpenBLAS `cblas_dgemm`).
-/// Used where float32 rounding would create ties that the reference breaks differently
-/// (VisPruner's similarity ranking).
-public func dgemmABt(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
-                     m: Int, n: Int, k: Int) {
-    guard m > 0, n > 0 else { return }
-    guard k > 0 else { c.update(repeating: 0, count: m * n); return }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                a, Int32(k), b, Int32(k), 0, c, Int32(n))
-}

@@ -1,8 +1,28 @@
 import CKernels
-import Foundation
 
-/// Vectorised float32 kernels for the transformer's non-matrix work. Each dispatches at run time
-/// between an AVX2+FMA build and a baseline build (see Sources/System/CKernels).
+/// The engine's numerics: the version of the arithmetic every kernel follows (the summation orders and
+/// elementary functions defined in Sources/System/CKernels/include/CKernels.h). Answers computed under
+/// different versions must never be merged, resumed into each other or share cached features: put
+/// `arithmetic(...)` into run keys and the feature-cache key.
+public enum Numerics {
+    /// Changes whenever any summation order or elementary function of the forward path changes.
+    public static let version = "n2"
+
+    /// The arithmetic a configuration runs: `version` when its results are the same on every machine,
+    /// else `version` plus what makes them machine-dependent (the OpenBLAS opt-in, the AVX512_BF16 dot
+    /// products of the bfloat16 mode).
+    public static func arithmetic(prefill: PrefillKernel = LinearConfig.default.prefill,
+                                  bfloat16: Bool = false, path: KernelPath = KernelPath.active) -> String {
+        var tag = version
+        if prefill == .openblas { tag += "+openblas" }
+        if bfloat16 && path.effective == .avx512bf16 { tag += "+vdpbf16ps" }
+        return tag
+    }
+}
+
+/// Float32 kernels for the transformer's non-matrix work and the float32 products. Each dispatches
+/// at run time on `KernelPath.active` between an AVX2+FMA build and a baseline build, with the same
+/// bits on both (see Sources/System/CKernels/include/CKernels.h).
 public enum Kernels {
     // Every row kernel takes `threads`: rows are split into contiguous blocks over the persistent
     // pool (see parallel_rows.c); results do not depend on the thread count.
@@ -45,20 +65,50 @@ public enum Kernels {
         ck_softmax_mt(x, rows, n, stride ?? n, Int32(threads))
     }
 
-    /// Causal softmax: row r, at position `start + r`, over its first `start + r + 1` entries; the
-    /// later entries of the row are set to 0.
-    public static func causalSoftmax(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int, stride: Int? = nil,
-                                     start: Int, threads: Int = 1) {
-        ck_softmax_causal_mt(x, rows, n, stride ?? n, start, Int32(threads))
-    }
-
     /// y += x
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
         ck_add_mt(y, x, count, Int32(threads))
     }
 
-    /// The vectorisable exp used by the kernels (exposed for tests).
+    /// The exp used by the kernels (exposed for tests).
     public static func exp(_ x: Float) -> Float { ck_exp(x) }
+
+    /// The erf used by GELU (exposed for tests).
+    public static func erf(_ x: Float) -> Float { ck_erf(x) }
+
+    /// RoPE inverse frequencies 1 / theta^(2i/headDim), i < headDim/2, as LlamaRotaryEmbedding forms them
+    /// (our own pow; see CKernels.h).
+    public static func ropeInverseFrequencies(theta: Float, headDim: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: headDim / 2)
+        out.withUnsafeMutableBufferPointer { ck_rope_inv_freq(theta, headDim, $0.baseAddress!) }
+        return out
+    }
+
+    /// cos/sin tables [positions.count, half] of the angles float(position) × invFreq[i] (our own sin/cos).
+    public static func ropeTables(positions: [Int], invFreq: UnsafePointer<Float>, half: Int,
+                                  cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        let p = positions.map { Int64($0) }
+        p.withUnsafeBufferPointer { ck_rope_tables($0.baseAddress, p.count, invFreq, half, cos, sin) }
+    }
+
+    /// Scratch floats `matmul` needs for `m` rows and inner dimension `k` on `threads` threads.
+    public static func matmulScratchFloats(rows m: Int, inner k: Int, threads: Int) -> Int {
+        Int(ck_matmul_scratch_floats(m, k, Int32(threads)))
+    }
+
+    /// c = a · B (rule P1 of CKernels.h: each output one fmaf chain over k) for float32 operands, on the
+    /// active kernel path. `b` is B stored as rows of B's columns ([n, k], `transposedB`: keys) or as
+    /// [k, n] (values). `scratch` holds `matmulScratchFloats` floats.
+    public static func matmul(_ a: MatrixView, _ b: MatrixView, transposedB: Bool, into c: MatrixView,
+                              scratch: UnsafeMutablePointer<Float>, threads: Int = 1) {
+        let k = a.cols, n = transposedB ? b.rows : b.cols
+        precondition((transposedB ? b.cols : b.rows) == k && c.rows == a.rows && c.cols == n, "matmul shapes")
+        var args = ck_matmul_args(path: ck_kernel_path(), dtype: Int32(CK_DT_F32),
+                                  b_layout: Int32(transposedB ? CK_B_ROWS : CK_B_COLS), a: UnsafePointer(a.base),
+                                  lda: a.rowStride, m: a.rows, k: k, b: UnsafeRawPointer(b.base), ldb: b.rowStride,
+                                  n: n, bias: nil, c: c.base, ldc: c.rowStride, scratch: scratch)
+        ck_matmul(&args, Int32(threads))
+    }
 
     /// Rotary position embedding (HF rotate_half convention) applied in place to `rows` tokens of
     /// `heads` heads × `headDim`; `cos`/`sin` hold [rows, headDim/2] for the tokens' positions.
@@ -82,37 +132,3 @@ public enum Kernels {
         }
     }
 }
-
-/// Precomputed RoPE angles for positions 0..<maxPositions, as HF Llama computes them
-/// (inv_freq = 1 / theta^(2i/d) in float32, angle = position × inv_freq in float32).
-public struct RotaryTable: Sendable {
-    public let headDim: Int
-    public let maxPositions: Int
-    public let cos: [Float]
-    public let sin: [Float]
-
-    public init(headDim: Int, maxPositions: Int, theta: Double) {
-        precondition(headDim % 2 == 0 && headDim > 0 && maxPositions > 0)
-        let half = headDim / 2
-        var invFreq = [Float](repeating: 0, count: half)
-        for i in 0..<half {
-            // torch: 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)) — exponent in float32.
-            let expo = Float(2 * i) / Float(headDim)
-            invFreq[i] = Float(1.0) / Float(Foundation.pow(Double(Float(theta)), Double(expo)))
-        }
-        var c = [Float](repeating: 0, count: maxPositions * half)
-        var s = [Float](repeating: 0, count: maxPositions * half)
-        for p in 0..<maxPositions {
-            for i in 0..<half {
-                let angle = Float(p) * invFreq[i]
-                c[p * half + i] = Float(Foundation.cos(Double(angle)))
-                s[p * half + i] = Float(Foundation.sin(Double(angle)))
-            }
-        }
-        self.headDim = headDim
-        self.maxPositions = maxPositions
-        cos = c
-        sin = s
-    }
-}
-

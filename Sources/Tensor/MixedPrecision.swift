@@ -17,8 +17,10 @@ public enum WeightDType: Sendable, Equatable {
     }
 }
 
-/// Which compiled variant of the streaming kernels runs. Chosen at run time from the CPU, and
-/// overridable with `VISPRUNER_KERNELS=portable|avx2|avx512bf16`.
+/// Which compiled variant of the kernels runs. Chosen at run time from the CPU, and overridable with
+/// `VISPRUNER_KERNELS=portable|avx2|avx512bf16`. Every path computes the same bits (numerics `Numerics.version`,
+/// see CKernels.h); they differ only in speed. (`avx512bf16` runs the AVX2 kernels for float32 arithmetic
+/// and adds `vdpbf16ps` for the machine-dependent bfloat16 mode.)
 public enum KernelPath: String, Sendable, CaseIterable, Comparable {
     /// Plain C, any CPU.
     case portable
@@ -41,18 +43,26 @@ public enum KernelPath: String, Sendable, CaseIterable, Comparable {
     public var isSupported: Bool { ck_linear_path_supported(ck) != 0 }
 
     /// The fastest path this CPU supports.
-    public static var best: KernelPath {
-        switch ck_linear_best_path() {
-        case Int32(CK_PATH_AVX512BF16): return .avx512bf16
-        case Int32(CK_PATH_AVX2): return .avx2
-        default: return .portable
-        }
-    }
+    public static var best: KernelPath { from(ck_linear_best_path()) }
 
     /// The path that actually runs when this one is requested: itself if supported, else the
     /// next lower supported path (the C side never executes instructions the CPU lacks).
-    public var effective: KernelPath {
-        switch ck_linear_effective_path(ck) {
+    public var effective: KernelPath { KernelPath.from(ck_linear_effective_path(ck)) }
+
+    /// The path every kernel runs, process-wide: `VISPRUNER_KERNELS` (or the best path) at startup.
+    public static var active: KernelPath {
+        _ = LinearConfig.default
+        return KernelPath.from(ck_kernel_path())
+    }
+
+    /// Switches every kernel to `path` (its effective form); for tests and tools comparing paths.
+    public static func setActive(_ path: KernelPath) {
+        _ = LinearConfig.default
+        ck_set_kernel_path(path.ck)
+    }
+
+    static func from(_ ck: Int32) -> KernelPath {
+        switch ck {
         case Int32(CK_PATH_AVX512BF16): return .avx512bf16
         case Int32(CK_PATH_AVX2): return .avx2
         default: return .portable
@@ -102,55 +112,50 @@ public enum LinearPrecision: Sendable, Equatable {
     /// Activations in float32, weights widened exactly, float32 sums (parity mode).
     case float32
     /// Activations rounded to bf16 first, float32 sums: y = bf16(x)·Wᵀ. With bf16 weights on an
-    /// AVX512_BF16 CPU this runs `vdpbf16ps`; elsewhere the same products are formed in float32
-    /// (bf16×bf16 products are exact in float32), so results differ only by summation order.
+    /// AVX512_BF16 CPU this runs `vdpbf16ps` (its own summation order: machine-dependent); elsewhere the
+    /// same products go through the float32 kernels (bf16×bf16 products are exact in float32).
     case bfloat16Activations
 }
 
-/// How work is spread over threads for the streaming (few-row) kernel.
-public enum LinearThreading: Sendable, Equatable {
-    /// The C pool of persistent, briefly spinning pthreads (cheapest per call; default).
-    case pool
-    /// `DispatchQueue.concurrentPerform` (kept for comparison).
-    case dispatch
-}
-
-/// How `linear` multiplies many activation rows by weights stored in fp16/bf16.
+/// How `linear` multiplies many activation rows (`LinearKernelChoice.byRowCount` above `streamingMaxRows`).
 public enum PrefillKernel: String, Sendable, Equatable, CaseIterable {
-    /// Our packed GEMM (AVX2+FMA+F16C): W is widened inside the packing step, block by block.
-    /// The default where the CPU has AVX2 (see Benchmarks/README.md for the measurements).
+    /// Our kernels (rule P1 of CKernels.h: the AVX2 packed GEMM, or the portable loops): the same bits on
+    /// every machine and path. The default.
     case packed
-    /// Widen `panelRows` rows of W into a float32 panel and multiply it with OpenBLAS sgemm.
+    /// Opt-in, machine-dependent: widen `panelRows` rows of W into a float32 panel and multiply it with
+    /// OpenBLAS sgemm (float32 weights go to sgemm directly). OpenBLAS's blocking and kernels depend on
+    /// the CPU and on `OPENBLAS_CORETYPE`, so answers computed this way are not host-invariant
+    /// (`Numerics.arithmetic` names them).
     case openblas
 
-    /// The kernel that runs for a request: `packed` needs AVX2 (and a non-portable kernel path).
-    func effective(path: KernelPath) -> PrefillKernel {
-        self == .packed && path.effective >= .avx2 ? .packed : .openblas
-    }
+    /// The kernel that runs for a request (both exist on every path).
+    func effective(path: KernelPath) -> PrefillKernel { self }
 }
 
 /// Which kernel family `linear` uses for a call.
 ///
-/// The language model asks for a fixed family per purpose (prompt rows: `rowInvariant`; decode steps and
-/// the LM head: `streaming`) instead of letting the row count decide, because a row's result must not
-/// depend on how many rows share the call: a question prefilled on top of a reused prefix, or decoded
-/// in a batch, must get bit for bit the numbers it gets alone. Both families compute each output
-/// element with the same operations in the same order whatever the row count, the row's place in the
-/// call or the thread count (threads split output columns, never the sum).
+/// Under the default arithmetic every family computes each output element as the same fmaf chain, so
+/// the choice only matters with the OpenBLAS opt-in: the language model asks for a fixed family per
+/// purpose (prompt rows: `rowInvariant`; decode steps and the LM head: `streaming`) so that a row's
+/// result never depends on how many rows share the call, and only `byRowCount` calls (vision tower,
+/// projector) may go to OpenBLAS.
 public enum LinearKernelChoice: Sendable, Equatable {
-    /// Up to `streamingMaxRows` rows stream W, more go to the prefill GEMM (vision tower, projector).
+    /// Up to `streamingMaxRows` rows: our kernels; more: `LinearConfig.prefill`.
     case byRowCount
-    /// Always the streaming kernel (any row count).
+    /// Our kernels, any row count (decode steps, the LM head); also selects the bf16 dot path.
     case streaming
-    /// Always a row-invariant GEMM: the packed GEMM for every weight type where the CPU has AVX2 (never
-    /// OpenBLAS, whose blocking follows the matrix sizes), else the streaming kernel.
+    /// Our kernels, any row count (prompt rows).
     case rowInvariant
+
+    func usesOpenBLAS(rows m: Int, config: LinearConfig) -> Bool {
+        self == .byRowCount && config.prefill == .openblas && m > config.streamingMaxRows
+    }
 
     func streams(rows m: Int, config: LinearConfig) -> Bool {
         switch self {
         case .byRowCount: return m <= config.streamingMaxRows
         case .streaming: return true
-        case .rowInvariant: return config.path.effective < .avx2
+        case .rowInvariant: return false
         }
     }
 }
@@ -159,24 +164,21 @@ public enum LinearKernelChoice: Sendable, Equatable {
 public struct LinearConfig: Sendable, Equatable {
     /// Kernel variant (an unsupported request falls back to the next lower supported path).
     public var path: KernelPath
-    /// Threads for the streaming kernel and panel widening.
+    /// Threads the products split their output columns over.
     public var threads: Int
-    public var threading: LinearThreading
     public var precision: LinearPrecision
-    /// Up to this many activation rows use the streaming kernel; more use widened panels + sgemm.
+    /// With the OpenBLAS opt-in: up to this many activation rows stay on our kernels.
     public var streamingMaxRows: Int
     /// W rows widened per sgemm panel in the `openblas` prefill path.
     public var panelRows: Int
-    /// Kernel for more than `streamingMaxRows` rows with fp16/bf16 weights (float32 weights always
-    /// go to OpenBLAS sgemm directly).
+    /// Kernel for more than `streamingMaxRows` rows of `byRowCount` calls.
     public var prefill: PrefillKernel
 
-    public init(path: KernelPath = .best, threads: Int = LinearConfig.availableCores, threading: LinearThreading = .pool,
+    public init(path: KernelPath = .best, threads: Int = LinearConfig.availableCores,
                 precision: LinearPrecision = .float32, streamingMaxRows: Int = 8, panelRows: Int = 128,
                 prefill: PrefillKernel = .packed) {
         self.path = path
         self.threads = max(1, min(threads, 64))
-        self.threading = threading
         self.precision = precision
         self.streamingMaxRows = max(0, streamingMaxRows)
         self.panelRows = max(1, panelRows)
@@ -208,13 +210,17 @@ public struct LinearConfig: Sendable, Equatable {
 
     /// The configuration from the environment; a rejected override is reported once on stderr
     /// and replaced by the CPU's defaults (call `fromEnvironment()` at startup to fail instead).
+    /// Also sets the process-wide kernel path (`KernelPath.active`) the row kernels and attention follow.
     public static let `default`: LinearConfig = {
+        let config: LinearConfig
         do {
-            return try fromEnvironment()
+            config = try fromEnvironment()
         } catch {
             FileHandle.standardError.write(Data("warning: \(error); using \(KernelPath.best.rawValue)\n".utf8))
-            return LinearConfig()
+            config = LinearConfig()
         }
+        ck_set_kernel_path(config.path.ck)
+        return config
     }()
 }
 
@@ -271,116 +277,77 @@ private final class ScratchStorage {
 }
 
 /// y = x · Wᵀ (+ bias) for a Linear layer whose weight W [outFeatures, inFeatures] (row-major, as
-/// PyTorch stores it) stays in its stored precision.
-///
-/// - Up to `config.streamingMaxRows` rows of x: the streaming kernel reads W once, widening it in
-///   registers, split by output rows over `config.threads` threads.
-/// - More rows: W is widened `config.panelRows` rows at a time into `scratch` and multiplied with
-///   OpenBLAS sgemm (float32 weights go to sgemm directly).
+/// PyTorch stores it) stays in its stored precision: rule P1 of CKernels.h (each output one fmaf chain
+/// over k, then + bias), on `config.path` (AVX2: the packed GEMM, which widens W block by block while
+/// packing it; portable: plain loops), output columns split over `config.threads` threads. Every path,
+/// thread count and row count gives the same bits. With `config.prefill == .openblas`, `byRowCount`
+/// calls of more than `streamingMaxRows` rows go to OpenBLAS instead (machine-dependent).
 ///
 /// `x` is [m, inFeatures] and `y` is [m, outFeatures]; both may be strided views and must not
-/// overlap. `bias` holds `outFeatures` values or is nil.
+/// overlap. `bias` holds `outFeatures` values or is nil. `panels`, when given, is the same weight repacked
+/// by `WeightPanels` (16 outputs side by side per k): the products then read it instead of `weight`
+/// (decode steps several times faster, the same bits).
 public func linear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int, inFeatures: Int,
                    bias: UnsafePointer<Float>?, into y: MatrixView, scratch: inout LinearScratch,
-                   config: LinearConfig = .default, kernel: LinearKernelChoice = .byRowCount) {
+                   config: LinearConfig = .default, kernel: LinearKernelChoice = .byRowCount,
+                   panels: UnsafeRawPointer? = nil) {
     precondition(x.cols == inFeatures, "linear: x has \(x.cols) columns, weight expects \(inFeatures)")
     precondition(y.rows == x.rows && y.cols == outFeatures,
                  "linear: y is \(y.rows)x\(y.cols), expected \(x.rows)x\(outFeatures)")
     let m = x.rows
     if m == 0 || outFeatures == 0 { return }
-    let streaming = kernel.streams(rows: m, config: config)
+    let openblas = kernel.usesOpenBLAS(rows: m, config: config)
 
     var input = x
     if config.precision == .bfloat16Activations && inFeatures > 0 {
-        let useDot = dtype == .bfloat16 && ck_linear_effective_path(config.path.ck) == Int32(CK_PATH_AVX512BF16)
-            && streaming
+        let useDot = dtype == .bfloat16 && config.path.effective == .avx512bf16 && kernel.streams(rows: m, config: config)
         if useDot {
             let packed = scratch.halfBuffer(m * inFeatures)
             ck_pack_bf16(x.base, x.rowStride, packed, inFeatures, m, inFeatures)
-            var args = kernelArgs(x, weight, dtype, outFeatures, inFeatures, bias, y, config)
-            args.xb = UnsafePointer(packed)
-            args.xbs = inFeatures
-            runStreaming(&args, config)
+            ck_linear_dpbf16(weight.assumingMemoryBound(to: UInt16.self), outFeatures, inFeatures, packed, inFeatures, m,
+                             bias, y.base, y.rowStride, Int32(config.threads))
             return
         }
-        // The rounded copy lives after the prefill path's own scratch in the same float buffer.
-        let panel = streaming ? 0 : prefillScratchFloats(m, inFeatures, dtype, config, kernel)
-        let base = scratch.floatBuffer(panel + m * inFeatures) + panel
+        // The rounded copy lives after the product's own scratch in the same float buffer.
+        let own = openblas ? openBLASScratchFloats(inFeatures, dtype, config) : matmulScratchFloats(m, inFeatures, config)
+        let base = scratch.floatBuffer(own + m * inFeatures) + own
         ck_round_to_bf16(x.base, x.rowStride, base, inFeatures, m, inFeatures)
         input = MatrixView(base: base, rows: m, cols: inFeatures)
     }
 
-    if streaming {
-        var args = kernelArgs(input, weight, dtype, outFeatures, inFeatures, bias, y, config)
-        runStreaming(&args, config)
-    } else {
-        panelLinear(input, weight: weight, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
-                    bias: bias, into: y, scratch: &scratch, config: config, kernel: kernel)
+    if openblas {
+        openBLASLinear(input, weight: weight, dtype: dtype, outFeatures: outFeatures, inFeatures: inFeatures,
+                       bias: bias, into: y, scratch: &scratch, config: config)
+        return
     }
+    let work = scratch.floatBuffer(matmulScratchFloats(m, inFeatures, config))
+    var args = ck_matmul_args(path: config.path.ck, dtype: dtype.ck, b_layout: Int32(panels == nil ? CK_B_ROWS : CK_B_PANELS),
+                              a: UnsafePointer(input.base), lda: input.rowStride, m: m, k: inFeatures, b: panels ?? weight,
+                              ldb: inFeatures, n: outFeatures, bias: bias, c: y.base, ldc: y.rowStride, scratch: work)
+    ck_matmul(&args, Int32(config.threads))
 }
 
-private func kernelArgs(_ x: MatrixView, _ w: UnsafeRawPointer, _ dtype: WeightDType, _ out: Int, _ inF: Int,
-                        _ bias: UnsafePointer<Float>?, _ y: MatrixView, _ config: LinearConfig) -> ck_linear_args {
-    ck_linear_args(path: config.path.ck, dtype: dtype.ck, w: w, out: out, in: inF, x: UnsafePointer(x.base),
-                   xs: x.rowStride, m: x.rows, xb: nil, xbs: 0, bias: bias, y: y.base, ys: y.rowStride)
+private func matmulScratchFloats(_ m: Int, _ inFeatures: Int, _ config: LinearConfig) -> Int {
+    Int(ck_matmul_scratch_floats(m, inFeatures, Int32(config.threads)))
 }
 
-private func runStreaming(_ args: inout ck_linear_args, _ config: LinearConfig) {
-    switch config.threading {
-    case .pool:
-        ck_linear(&args, Int32(config.threads))
-    case .dispatch:
-        let parts = config.threads
-        let work = args.out * args.in * args.m
-        if parts <= 1 || work < 32768 {
-            ck_linear(&args, 1)
-            return
-        }
-        let shared = args
-        withUnsafePointer(to: shared) { p in
-            let box = UnsafeSendable(p)
-            DispatchQueue.concurrentPerform(iterations: parts) { i in ck_linear_part(box.pointer, i, parts) }
-        }
-    }
+private func openBLASScratchFloats(_ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig) -> Int {
+    dtype == .float32 ? 0 : config.panelRows * inFeatures
 }
 
-/// Lets the read-only argument block cross into `concurrentPerform`'s closure.
-private struct UnsafeSendable: @unchecked Sendable {
-    let pointer: UnsafePointer<ck_linear_args>
-    init(_ p: UnsafePointer<ck_linear_args>) { pointer = p }
-}
-
-/// Floats of scratch the prefill path uses at the start of the scratch buffer.
-private func prefillScratchFloats(_ m: Int, _ inFeatures: Int, _ dtype: WeightDType, _ config: LinearConfig,
-                                  _ kernel: LinearKernelChoice) -> Int {
-    if inFeatures == 0 { return 0 }
-    if kernel == .rowInvariant { return Int(ck_packed_gemm_scratch_floats(m, inFeatures, Int32(config.threads))) }
-    if dtype == .float32 { return 0 }
-    return config.effectivePrefill == .packed
-        ? Int(ck_packed_gemm_scratch_floats(m, inFeatures, Int32(config.threads))) : config.panelRows * inFeatures
-}
-
-/// The prefill path: the packed GEMM, or W widened panel by panel for OpenBLAS.
-private func panelLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int,
-                         inFeatures: Int, bias: UnsafePointer<Float>?, into y: MatrixView,
-                         scratch: inout LinearScratch, config: LinearConfig, kernel: LinearKernelChoice) {
+/// The OpenBLAS opt-in: W widened panel by panel (float32 weights directly) and multiplied with sgemm.
+private func openBLASLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int,
+                            inFeatures: Int, bias: UnsafePointer<Float>?, into y: MatrixView,
+                            scratch: inout LinearScratch, config: LinearConfig) {
     let m = x.rows
     if inFeatures == 0 {
         for r in 0..<m { for o in 0..<outFeatures { y[r, o] = bias?[o] ?? 0 } }
         return
     }
-    if kernel == .rowInvariant {
-        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config, kernel))
-        ck_packed_gemm(dtype.ck, x.base, x.rowStride, m, inFeatures, weight, outFeatures, y.base, y.rowStride, packed,
-                       Int32(config.threads))
-    } else if dtype == .float32 {
+    if dtype == .float32 {
         let w = MatrixView(base: UnsafeMutablePointer(mutating: weight.assumingMemoryBound(to: Float.self)),
                            rows: outFeatures, cols: inFeatures)
         sgemm(x, .none, w, .transposed, into: y)
-    } else if config.effectivePrefill == .packed {
-        let packed = scratch.floatBuffer(prefillScratchFloats(m, inFeatures, dtype, config, kernel))
-        ck_packed_gemm(dtype.ck, x.base, x.rowStride, m, inFeatures, weight, outFeatures, y.base, y.rowStride, packed,
-                       Int32(config.threads))
     } else {
         let panelRows = min(config.panelRows, outFeatures)
         let panel = scratch.floatBuffer(panelRows * inFeatures)
@@ -397,4 +364,20 @@ private func panelLinear(_ x: MatrixView, weight: UnsafeRawPointer, dtype: Weigh
     if let bias {
         for r in 0..<m { ck_add(y.base + r * y.rowStride, bias, outFeatures) }
     }
+}
+
+/// A Linear weight [out, in] repacked once into the panel layout the products read fastest (CK_B_PANELS in
+/// CKernels.h: 16 outputs side by side for each k, same dtype, bits copied; `out` padded to 16 with zeros).
+/// Owns its memory (as many bytes as the stored weight, plus the padding).
+public final class WeightPanels {
+    public let pointer: UnsafeMutableRawPointer
+    public let byteCount: Int
+
+    public init(weight: UnsafeRawPointer, dtype: WeightDType, outFeatures: Int, inFeatures: Int, threads: Int = 1) {
+        byteCount = max(1, Int(ck_panel_elements(outFeatures, inFeatures)) * dtype.byteSize)
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        ck_pack_panels(dtype.ck, weight, outFeatures, inFeatures, pointer, Int32(threads))
+    }
+
+    deinit { pointer.deallocate() }
 }

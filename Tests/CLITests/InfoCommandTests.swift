@@ -14,9 +14,13 @@ final class InfoCommandTests: XCTestCase {
         XCTAssertTrue(forced.stdout.contains("kernel path: portable"), forced.stdout)
         XCTAssertTrue(forced.stdout.contains("engine threads: 1"), forced.stdout)
 
-        XCTAssertTrue(forced.stdout.contains("prefill kernel (fp16/bf16 weights, many rows): openblas"), forced.stdout)
+        // Every path runs our kernels (the same bits); the numerics version and the kernel table are shown.
+        XCTAssertTrue(forced.stdout.contains("prefill kernel (many rows of the tower and projector): packed"), forced.stdout)
+        XCTAssertTrue(forced.stdout.contains("numerics: n2 (this configuration: n2)"), forced.stdout)
+        XCTAssertTrue(forced.stdout.contains("linear f32/f16/bf16 (prefill and decode): portable C"), forced.stdout)
         let openblas = try CLIRunner.run(["info"], environment: ["VISPRUNER_PREFILL": "openblas"])
-        XCTAssertTrue(openblas.stdout.contains("many rows): openblas"), openblas.stdout)
+        XCTAssertTrue(openblas.stdout.contains("projector): openblas"), openblas.stdout)
+        XCTAssertTrue(openblas.stdout.contains("this configuration: n2+openblas"), openblas.stdout)
         let badPrefill = try CLIRunner.run(["info"], environment: ["VISPRUNER_PREFILL": "mkl"])
         XCTAssertNotEqual(badPrefill.status, 0)
         XCTAssertTrue(badPrefill.stderr.contains("VISPRUNER_PREFILL=mkl"), badPrefill.stderr)

@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import CKernels
 @testable import Tensor
 
 final class KernelTests: XCTestCase {
@@ -67,58 +68,115 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(masked[1], 0)
     }
 
-    func testRopeRotatesHalves() {
-        let table = RotaryTable(headDim: 4, maxPositions: 3, theta: 10000)
-        // position 2, two heads of dim 4
-        var x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
-        let half = 2
-        let c = Array(table.cos[(2 * half)..<(3 * half)]), s = Array(table.sin[(2 * half)..<(3 * half)])
-        XCTAssertEqual(c[0], Float(Foundation.cos(2.0)), accuracy: 1e-6)
-        XCTAssertEqual(c[1], Float(Foundation.cos(2.0 / 100)), accuracy: 1e-6)
-        Kernels.rope(&x, rows: 1, heads: 2, headDim: 4, rowStride: 8, cos: c, sin: s)
-        XCTAssertEqual(x[0], 1 * c[0] - 3 * s[0], accuracy: 1e-6)
-        XCTAssertEqual(x[2], 3 * c[0] + 1 * s[0], accuracy: 1e-6)
-        XCTAssertEqual(x[5], 6 * c[1] - 8 * s[1], accuracy: 1e-6)
-        XCTAssertEqual(x[7], 8 * c[1] + 6 * s[1], accuracy: 1e-6)
+    func testErfIsAccurate() {
+        // Within 1 ulp of the double-precision erf (scripts/numerics_erf_fit.py measures 0.91 ulp exhaustively
+        // against mpmath on 300k points; here against Foundation's erf).
+        for x in stride(from: Float(-5), through: 5, by: 0.0013) {
+            let want = Float(Foundation.erf(Double(x)))
+            XCTAssertLessThanOrEqual(abs(Kernels.erf(x) - want), want.ulp * 1.5, "x=\(x)")
+        }
+        XCTAssertEqual(Kernels.erf(0), 0)
+        XCTAssertEqual(Kernels.erf(10), 1)
+        XCTAssertEqual(Kernels.erf(-10), -1)
     }
 
-    /// Blocked causal GQA attention equals the naive formula, including with a query offset (decode).
-    func testAttentionMatchesNaive() {
-        let heads = 4, kvHeads = 2, d = 8, nk = 11
-        for (nq, offset, causal) in [(11, 0, true), (3, 8, true), (5, 0, false)] {
-            var q = randoms(nq * heads * d, seed: 6), k = randoms(nk * kvHeads * d, seed: 7), v = randoms(nk * kvHeads * d, seed: 8)
-            var out = [Float](repeating: 0, count: nq * heads * d)
-            var scratch = AttentionScratch()
-            q.withUnsafeMutableBufferPointer { qp in k.withUnsafeMutableBufferPointer { kp in v.withUnsafeMutableBufferPointer { vp in
-                out.withUnsafeMutableBufferPointer { op in
-                    Attention.forward(q: MatrixView(base: qp.baseAddress!, rows: nq, cols: heads * d),
-                                      k: MatrixView(base: kp.baseAddress!, rows: nk, cols: kvHeads * d),
-                                      v: MatrixView(base: vp.baseAddress!, rows: nk, cols: kvHeads * d),
-                                      out: MatrixView(base: op.baseAddress!, rows: nq, cols: heads * d),
-                                      heads: heads, kvHeads: kvHeads, headDim: d, causal: causal, queryOffset: offset,
-                                      scratch: &scratch, blockRows: 2)
-                } } } }
-            for h in 0..<heads {
-                let kh = h / (heads / kvHeads)
-                for i in 0..<nq {
-                    let last = causal ? offset + i : nk - 1
-                    var scores: [Double] = []
-                    for j in 0...last {
-                        var dot = 0.0
-                        for c in 0..<d {
-                            let qa = Double(q[i * heads * d + h * d + c])
-                            let kb = Double(k[j * kvHeads * d + kh * d + c])
-                            dot += qa * kb
-                        }
-                        scores.append(dot / Double(d).squareRoot())
+    func testRopeTablesAndRotation() {
+        // inv_freq = 1 / theta^(2i/d) and cos/sin of float(position) * inv_freq, each within half an ulp
+        // or so of the double-precision values (own pow, sin, cos).
+        let hd = 8, half = 4, positions = [0, 2, 5, 4095, 30000]
+        let inv = Kernels.ropeInverseFrequencies(theta: 10000, headDim: hd)
+        for i in 0..<half {
+            let want = Float(1.0 / Foundation.pow(10000.0, Double(Float(2 * i) / Float(hd))))
+            XCTAssertLessThanOrEqual(abs(inv[i] - want), want.ulp, "inv_freq[\(i)]")
+        }
+        var c = [Float](repeating: 0, count: positions.count * half), s = c
+        inv.withUnsafeBufferPointer { Kernels.ropeTables(positions: positions, invFreq: $0.baseAddress!, half: half, cos: &c, sin: &s) }
+        for (r, p) in positions.enumerated() {
+            for i in 0..<half {
+                let angle = Double(Float(p) * inv[i])
+                XCTAssertEqual(c[r * half + i], Float(Foundation.cos(angle)), "cos \(p) \(i)")
+                XCTAssertEqual(s[r * half + i], Float(Foundation.sin(angle)), "sin \(p) \(i)")
+            }
+        }
+        for x in stride(from: -40.0, through: 40.0, by: 0.37) {
+            XCTAssertEqual(ck_dsin(x), Foundation.sin(x), accuracy: 2e-16 * max(1, abs(x)))
+            XCTAssertEqual(ck_dcos(x), Foundation.cos(x), accuracy: 2e-16 * max(1, abs(x)))
+        }
+        for x in stride(from: 0.01, through: 500.0, by: 0.77) {
+            XCTAssertEqual(ck_dlog(x), Foundation.log(x), accuracy: 4e-16 * max(1, abs(Foundation.log(x))))
+            XCTAssertEqual(ck_dexp(x / 100), Foundation.exp(x / 100), accuracy: 4e-16 * Foundation.exp(x / 100))
+        }
+        // The rotation itself: position 2, two heads of dim 4 (pairs i, i + 2).
+        let c2 = Array(c[(1 * half)..<(1 * half + 2)]), s2 = Array(s[(1 * half)..<(1 * half + 2)])
+        var x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
+        Kernels.rope(&x, rows: 1, heads: 2, headDim: 4, rowStride: 8, cos: c2, sin: s2)
+        XCTAssertEqual(x[0], 1 * c2[0] - 3 * s2[0])
+        XCTAssertEqual(x[2], 3 * c2[0] + 1 * s2[0])
+        XCTAssertEqual(x[5], 6 * c2[1] - 8 * s2[1])
+        XCTAssertEqual(x[7], 8 * c2[1] + 6 * s2[1])
+    }
+
+    /// The decoder's causal attention (`ck_causal_attention`, the production kernel) equals the naive
+    /// formula in double precision, over several key segments, with a query offset, on every path.
+    func testCausalAttentionMatchesNaive() {
+        let d = 12, kvs = 2 * d
+        defer { KernelPath.setActive(LinearConfig.default.path) }
+        for path in KernelPath.supported {
+            KernelPath.setActive(path)
+            for (rows, pos0) in [(11, 0), (3, 8), (1, 20)] {
+                let total = pos0 + rows
+                let q = randoms(rows * d, seed: 6), k = randoms(total * kvs, seed: 7), v = randoms(total * kvs, seed: 8)
+                let cut = total / 2
+                var out = [Float](repeating: .nan, count: rows * d)
+                var scratch = [Float](repeating: 0, count: ck_causal_attention_scratch(rows, pos0, d))
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        let segs = [ck_kv_segment(k: kp.baseAddress! + d, v: vp.baseAddress!, len: cut),
+                                    ck_kv_segment(k: kp.baseAddress! + cut * kvs + d, v: vp.baseAddress! + cut * kvs, len: total - cut)]
+                        ck_causal_attention(q, d, rows, pos0, segs, 2, kvs, d, 1 / Float(d).squareRoot(), &scratch, &out, d)
+                    }
+                }
+                for i in 0..<rows {
+                    let last = pos0 + i
+                    var scores: [Double] = (0...last).map { j in
+                        (0..<d).map { c in Double(q[i * d + c]) * Double(k[j * kvs + d + c]) }.reduce(0, +) / Double(d).squareRoot()
                     }
                     let m = scores.max()!
                     scores = scores.map { Foundation.exp($0 - m) }
                     let z = scores.reduce(0, +)
                     for c in 0..<d {
                         var want = 0.0
-                        for j in 0...last { want += scores[j] / z * Double(v[j * kvHeads * d + kh * d + c]) }
-                        XCTAssertEqual(out[i * heads * d + h * d + c], Float(want), accuracy: 1e-4, "nq=\(nq) h=\(h) i=\(i)")
+                        for j in 0...last { want += scores[j] / z * Double(v[j * kvs + c]) }
+                        XCTAssertEqual(out[i * d + c], Float(want), accuracy: 1e-5, "\(path) rows=\(rows) i=\(i)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tower's attention products (`Kernels.matmul`) equal double-precision products.
+    func testMatmulMatchesNaive() {
+        defer { KernelPath.setActive(LinearConfig.default.path) }
+        let (m, k, n) = (13, 70, 19)
+        let a = randoms(m * k, seed: 9), bt = randoms(n * k, seed: 10)
+        for path in KernelPath.supported {
+            KernelPath.setActive(path)
+            for transposedB in [true, false] {
+                // B as [n, k] (transposedB) or its transpose [k, n].
+                var b = transposedB ? bt : (0..<(k * n)).map { i in bt[(i % n) * k + i / n] }
+                var av = a
+                var c = [Float](repeating: .nan, count: m * n)
+                var scratch = [Float](repeating: 0, count: Kernels.matmulScratchFloats(rows: m, inner: k, threads: 2))
+                av.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.matmul(MatrixView(base: ap.baseAddress!, rows: m, cols: k),
+                                   MatrixView(base: bp.baseAddress!, rows: transposedB ? n : k, cols: transposedB ? k : n),
+                                   transposedB: transposedB, into: MatrixView(base: cp.baseAddress!, rows: m, cols: n),
+                                   scratch: &scratch, threads: 2)
+                } } }
+                for r in 0..<m {
+                    for o in 0..<n {
+                        let want = (0..<k).map { Double(a[r * k + $0]) * Double(bt[o * k + $0]) }.reduce(0, +)
+                        XCTAssertEqual(Double(c[r * n + o]), want, accuracy: 1e-4, "\(path) transposedB=\(transposedB)")
                     }
                 }
             }

@@ -2,8 +2,8 @@ import XCTest
 import CKernels
 @testable import Tensor
 
-/// The streaming and panel Linear kernels against a double-precision reference, over every
-/// weight dtype, every kernel path this CPU runs, both thread counts and both threading modes.
+/// The Linear products against a double-precision reference, over every weight dtype, every kernel
+/// path this CPU runs, both thread counts, and the OpenBLAS opt-in.
 final class MixedPrecisionTests: XCTestCase {
     func randoms(_ n: Int, seed: UInt64) -> [Float] {
         var s = seed &* 0x9E3779B97F4A7C15 | 1
@@ -123,15 +123,12 @@ final class MixedPrecisionTests: XCTestCase {
                 let refBias = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: bias, roundX: false)
                 for path in pathsHere {
                     for threads in [1, 2] {
-                        for threading in [LinearThreading.pool, .dispatch] {
-                            let config = LinearConfig(path: path, threads: threads, threading: threading,
-                                                      streamingMaxRows: 64)
-                            let label = "\(dtype) \(path) t=\(threads) \(threading) m=\(m)"
-                            check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: nil, config: config,
-                                  scratch: &scratch, label: label + " no bias", ref: refNoBias, x: x)
-                            check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias, config: config,
-                                  scratch: &scratch, label: label + " bias", ref: refBias, x: x)
-                        }
+                        let config = LinearConfig(path: path, threads: threads, streamingMaxRows: 64)
+                        let label = "\(dtype) \(path) t=\(threads) m=\(m)"
+                        check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: nil, config: config,
+                              scratch: &scratch, label: label + " no bias", ref: refNoBias, x: x)
+                        check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias, config: config,
+                              scratch: &scratch, label: label + " bias", ref: refBias, x: x)
                     }
                 }
             }
@@ -159,7 +156,8 @@ final class MixedPrecisionTests: XCTestCase {
     }
 
     func testPanelPathMatchesReference() {
-        // streamingMaxRows 0 forces widened panels + sgemm; 16-row panels leave a 5-row remainder.
+        // streamingMaxRows 0 sends every row count to the prefill kernel (with `openblas`: widened panels +
+        // sgemm; 16-row panels leave a 5-row remainder).
         let out = 37, inF = 45
         var scratch = LinearScratch()
         let bias = randoms(out, seed: 3)
@@ -197,10 +195,9 @@ final class MixedPrecisionTests: XCTestCase {
     }
 
     func testPackedGEMMAcrossBlockBoundaries() throws {
-        try XCTSkipUnless(PrefillKernel.packed.effective(path: .best) == .packed, "packed GEMM needs AVX2+FMA+F16C")
         // in > 256 crosses K blocks (with a remainder that is not a multiple of 8); out > 192 crosses
         // column blocks and ends in a partial 16-wide sliver; rows not a multiple of 6; a large enough
-        // problem for both pool threads to take columns.
+        // problem for both pool threads to take columns. Every path, and the same bits on every path.
         var scratch = LinearScratch()
         for (out, inF, m) in [(401, 520, 13), (200, 300, 6), (16, 8, 7), (3, 1, 9), (257, 777, 31)] {
             for dtype in [WeightDType.float16, .bfloat16, .float32] {
@@ -208,22 +205,11 @@ final class MixedPrecisionTests: XCTestCase {
                 let x = randoms(m * inF, seed: UInt64(m * 7 + out))
                 let bias = randoms(out, seed: 99)
                 let ref = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: bias, roundX: false)
-                for threads in [1, 2] {
-                    // float32 weights take sgemm directly; the packed kernel still runs when asked to
-                    // through the C entry point below.
-                    check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias,
-                          config: LinearConfig(threads: threads, streamingMaxRows: 0, prefill: .packed),
-                          scratch: &scratch, label: "packed \(dtype) \(m)x\(inF)x\(out) t=\(threads)", ref: ref, x: x)
-                }
-                if dtype == .float32 {
-                    var y = [Float](repeating: .nan, count: m * out)
-                    var packed = [Float](repeating: 0, count: Int(ck_packed_gemm_scratch_floats(m, inF, 2)))
-                    w.bytes.withUnsafeBytes { wp in
-                        ck_packed_gemm(Int32(CK_DT_F32), x, inF, m, inF, wp.baseAddress!, out, &y, out, &packed, 2)
-                    }
-                    let noBias = reference(x: x, m: m, inF: inF, w: w.exact, out: out, bias: nil, roundX: false)
-                    for i in 0..<y.count {
-                        XCTAssertLessThanOrEqual(abs(Double(y[i]) - noBias.y[i]), 1e-5 * noBias.scale[i] + 1e-30, "f32 \(i)")
+                for path in pathsHere {
+                    for threads in [1, 2] {
+                        check(dtype: dtype, weights: w, out: out, inF: inF, m: m, bias: bias,
+                              config: LinearConfig(path: path, threads: threads, streamingMaxRows: 0, prefill: .packed),
+                              scratch: &scratch, label: "packed \(dtype) \(m)x\(inF)x\(out) \(path) t=\(threads)", ref: ref, x: x)
                     }
                 }
             }
@@ -325,8 +311,8 @@ final class MixedPrecisionTests: XCTestCase {
         XCTAssertThrowsError(try LinearConfig.fromEnvironment(["VISPRUNER_PREFILL": "mkl"])) { error in
             XCTAssertEqual(error as? KernelSelectionError, .unknownPrefill("mkl"))
         }
-        // The portable kernel path never runs the AVX2 GEMM.
-        XCTAssertEqual(PrefillKernel.packed.effective(path: .portable), .openblas)
+        // Our kernels exist on every path (the portable one is the definition).
+        XCTAssertEqual(PrefillKernel.packed.effective(path: .portable), .packed)
         if !KernelPath.avx512bf16.isSupported {
             XCTAssertThrowsError(try LinearConfig.fromEnvironment(["VISPRUNER_KERNELS": "avx512bf16"]))
         }

@@ -15,7 +15,7 @@ typedef struct {
     float eps;
 } rows_job;
 
-enum { JOB_RMSNORM, JOB_LAYERNORM, JOB_SOFTMAX, JOB_SOFTMAX_CAUSAL, JOB_SILU_MUL, JOB_QUICK_GELU, JOB_GELU_ERF, JOB_ADD };
+enum { JOB_RMSNORM, JOB_LAYERNORM, JOB_SOFTMAX, JOB_SILU_MUL, JOB_QUICK_GELU, JOB_GELU_ERF, JOB_ADD };
 
 static void run_part(void *ctx, size_t part, size_t parts) {
     const rows_job *j = (const rows_job *)ctx;
@@ -31,16 +31,6 @@ static void run_part(void *ctx, size_t part, size_t parts) {
         break;
     case JOB_SOFTMAX:
         ck_softmax(j->y + r0 * j->ys, count, j->n, j->ys);
-        break;
-    case JOB_SOFTMAX_CAUSAL:
-        // Row r sees its first xs + r + 1 entries (xs = position of row 0); the rest get weight 0.
-        for (size_t r = r0; r < r1; r++) {
-            float *row = j->y + r * j->ys;
-            size_t visible = j->xs + r + 1;
-            if (visible > j->n) visible = j->n;
-            ck_softmax(row, 1, visible, j->ys);
-            for (size_t i = visible; i < j->n; i++) row[i] = 0.f;
-        }
         break;
     // The element-wise kinds treat the data as `rows` chunks of n (flat arrays).
     case JOB_SILU_MUL:
@@ -84,11 +74,6 @@ void ck_layernorm_mt(const float *x, const float *g, const float *b, float *y, s
 
 void ck_softmax_mt(float *x, size_t rows, size_t n, size_t stride, int threads) {
     rows_job j = {JOB_SOFTMAX, NULL, NULL, NULL, x, rows, n, 0, stride, 0.f};
-    run_rows(&j, threads);
-}
-
-void ck_softmax_causal_mt(float *x, size_t rows, size_t n, size_t stride, size_t start, int threads) {
-    rows_job j = {JOB_SOFTMAX_CAUSAL, NULL, NULL, NULL, x, rows, n, start, stride, 0.f};
     run_rows(&j, threads);
 }
 

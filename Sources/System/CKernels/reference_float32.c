@@ -126,7 +126,7 @@ static void gram_avx2(const float *x, size_t m, size_t d, float *g, float *xt) {
 
 void ck_ref_gram(const float *x, size_t m, size_t d, float *g, float *scratch) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && scratch) {
+    if (ck_kernel_path() >= CK_PATH_AVX2 && scratch) {
         gram_avx2(x, m, d, g, scratch);
         return;
     }
