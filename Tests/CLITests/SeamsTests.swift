@@ -1,0 +1,58 @@
+import XCTest
+import Foundation
+import Records
+import Store
+import TestSupport
+
+/// The seams a new user met on the bundled data (issue 35, point 5), each as the user ran into it.
+final class SeamsTests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("seams-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
+
+    func model() throws -> String { try Fixtures.require("fixtures/llava15-tiny").path }
+    func data() throws -> String { try Fixtures.require("datasets-samples").path }
+
+    func eval(_ dataset: String, db: URL, extra: [String] = []) throws -> CLIRunner.Result {
+        let r = try CLIRunner.run(["eval", "--model", try model(), "--dataset", dataset, "--tokens", "16", "--data-root", try data(),
+                                   "--db", db.path, "--max-new-tokens", "3", "--out", work.appendingPathComponent("out").path,
+                                   "--quiet"] + extra)
+        return r
+    }
+
+    /// A run is scored and exported only as the benchmark it was run on: `export vqav2` of a GQA run and
+    /// `score gqa` of a VQAv2 run are refused (they wrote an empty submission and printed "accuracy 0.00").
+    func testScoreAndExportRefuseARunOfAnotherBenchmark() throws {
+        let db = work.appendingPathComponent("two.sqlite")
+        XCTAssertEqual(try eval("gqa", db: db, extra: ["--limit", "4"]).status, 0)
+        XCTAssertEqual(try eval("vqav2", db: db, extra: ["--limit", "4"]).status, 0)
+        let store = try ResultsStore(path: db.path, readonly: true)
+        let runs = try store.runs()
+        let gqa = try XCTUnwrap(runs.first { $0.config.dataset == "gqa" }), vqa = try XCTUnwrap(runs.first { $0.config.dataset == "vqav2" })
+
+        let exportOut = work.appendingPathComponent("exported")
+        let export = try CLIRunner.run(["export", "vqav2", "--db", db.path, "--run", "\(gqa.id)", "--data-root", try data(),
+                                        "--out", exportOut.path])
+        XCTAssertNotEqual(export.status, 0, export.stdout)
+        XCTAssertTrue(export.stderr.contains("is a gqa run"), export.stderr)
+        XCTAssertTrue(export.stderr.contains("vispruner export gqa"), export.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: exportOut.path), "nothing written")
+
+        let score = try CLIRunner.run(["score", "gqa", "--db", db.path, "--run", "\(vqa.id)", "--data-root", try data()])
+        XCTAssertNotEqual(score.status, 0, score.stdout)
+        XCTAssertTrue(score.stderr.contains("is a vqav2 run"), score.stderr)
+        XCTAssertFalse(score.stdout.contains("accuracy"), score.stdout)
+
+        // The run's own benchmark still works, and a --limit run is scored on what it answered, as eval scored it.
+        let own = try CLIRunner.run(["score", "gqa", "--db", db.path, "--run", "\(gqa.id)", "--data-root", try data(), "--json"])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        XCTAssertTrue(own.stdout.contains("subset: scored on the 4 answered items"), own.stdout)
+        let stored = try XCTUnwrap(try store.scores(gqa.id).first { $0.name == "accuracy" }?.value)
+        XCTAssertTrue(own.stdout.contains("\"accuracy\": \(stored)"), "\(own.stdout) vs \(stored)")
+    }
+}
