@@ -55,4 +55,22 @@ final class SeamsTests: XCTestCase {
         let stored = try XCTUnwrap(try store.scores(gqa.id).first { $0.name == "accuracy" }?.value)
         XCTAssertTrue(own.stdout.contains("\"accuracy\": \(stored)"), "\(own.stdout) vs \(stored)")
     }
+
+    /// A VQAv2 test-dev run is scored by the benchmark's server: no note says a data root would score it, and
+    /// each says how to export the submission.
+    func testTheServerScoredSplitSaysHowToExportNotToGiveADataRoot() throws {
+        let db = work.appendingPathComponent("vqa.sqlite")
+        let r = try eval("vqav2", db: db)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("scored by the benchmark's server"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("vispruner export vqav2 --db FILE --run 1"), r.stdout)
+        for args in [["report", "--db", db.path], ["report", "--db", db.path, "--data-root", try data()]] {
+            let report = try CLIRunner.run(args)
+            XCTAssertEqual(report.status, 0, report.stderr)
+            let all = report.stdout + report.stderr
+            XCTAssertFalse(all.contains("give the data root"), all)
+            XCTAssertTrue(all.contains("vispruner export vqav2"), all)
+            XCTAssertTrue(all.contains("server"), all)
+        }
+    }
 }
