@@ -21,14 +21,15 @@ struct AnswersSource: ParsableArguments {
     @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
-    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
     var datasets: String?
 
     /// The benchmark `name` names, where the answers come from, the answers, and the stored run they
     /// belong to (with --db). A stored run is scored and exported only as the benchmark it was run on.
     func load(_ name: String, command: String) throws -> (benchmark: Benchmark, input: AnswersInput, contents: AnswersFile.Contents, run: RunInfo?) {
-        let registry = try DatasetRegistry.load(explicit: datasets)
-        let benchmark = try registry.benchmark(named: name, dataRoot: try DatasetRegistry.dataRoot(option: dataRoot))
+        let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let registry = try DatasetRegistry.load(explicit: datasets, dataRoot: root)
+        let benchmark = try registry.benchmark(named: name, dataRoot: root)
         let input = try AnswersInput(answers: answers, db: db, run: runID)
         let (contents, run) = try input.loadWithRun()
         if let run, run.config.dataset != benchmark.spec.name {

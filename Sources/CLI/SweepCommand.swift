@@ -79,9 +79,9 @@ struct SweepCommand: ParsableCommand {
         // Every problem of the plan is found before any work: values, models, budgets, benchmarks, data.
         var problems = spec.problems(file: file)
         let plan = problems.isEmpty ? try SweepPlan(spec, file: file) : nil
-        let registry = try DatasetRegistry.load()
         let root: URL?
         do { root = try data.url } catch { root = nil; problems.append("\(error)") }
+        let registry = try data.registry(dataRoot: root)
         problems += Preflight.problems(models: spec.models, visionTower: visionTower.map { URL(fileURLWithPath: $0) },
                                        datasets: spec.datasets, budgets: spec.tokens, limit: spec.limit,
                                        registry: registry, dataRoot: root)

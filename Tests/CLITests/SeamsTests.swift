@@ -73,4 +73,22 @@ final class SeamsTests: XCTestCase {
             XCTAssertTrue(all.contains("server"), all)
         }
     }
+
+    /// `datasets list` and `info` say which registry is in use; a data root's own datasets.json is used.
+    func testDatasetsListAndInfoNameTheRegistryInUse() throws {
+        let root = work.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let list = try CLIRunner.run(["datasets", "list", "--data-root", root.path])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains("registry: built-in"), list.stdout)
+        let text = try String(contentsOf: Fixtures.repoRoot.appendingPathComponent("datasets.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"title\": \"GQA", with: "\"title\": \"Edited GQA")
+        try Data(text.utf8).write(to: root.appendingPathComponent("datasets.json"))
+        let edited = try CLIRunner.run(["datasets", "list", "--data-root", root.path])
+        XCTAssertTrue(edited.stdout.contains("registry: \(root.appendingPathComponent("datasets.json").path) (the data root's datasets.json)"), edited.stdout)
+        XCTAssertTrue(edited.stdout.contains("Edited GQA"), edited.stdout)
+        let info = try CLIRunner.run(["info", "--datasets", root.appendingPathComponent("datasets.json").path])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("(--datasets)"), info.stdout)
+    }
 }
