@@ -75,7 +75,13 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         Interruption.shared.install()
         let file = sweepFile ?? "command line"
-        let spec = try spec()
+        let spec: SweepSpec
+        do { spec = try self.spec() } catch {
+            // A sweep file that cannot be read or parsed is a problem of the plan, like a bad flag: exit 4.
+            CLIRuns.printErr("problem: \(error)")
+            CLIRuns.printErr("sweep: not started: 1 problem(s)")
+            throw ExitCode(4)
+        }
         // Every problem of the plan is found before any work: values, models, budgets, benchmarks, data.
         var problems = spec.problems(file: file)
         let plan = problems.isEmpty ? try SweepPlan(spec, file: file) : nil

@@ -91,4 +91,16 @@ final class SeamsTests: XCTestCase {
         XCTAssertEqual(info.status, 0, info.stderr)
         XCTAssertTrue(info.stdout.contains("(--datasets)"), info.stdout)
     }
+
+    /// Sweep-file problems exit 4, as flag problems do (EVAL.md); they exited 1.
+    func testSweepFileProblemsExit4() throws {
+        let bad = work.appendingPathComponent("bad.yaml"), unknown = work.appendingPathComponent("unknown.json")
+        try Data("models: [a\n  - :".utf8).write(to: bad)
+        try Data("{\"models\": [\"m\"], \"datasets\": [\"gqa\"], \"tokenz\": [4]}".utf8).write(to: unknown)
+        for file in [bad, unknown, work.appendingPathComponent("absent.yaml")] {
+            let r = try CLIRunner.run(["sweep", "--sweep-file", file.path, "--db", work.appendingPathComponent("s.sqlite").path])
+            XCTAssertEqual(r.status, 4, file.lastPathComponent + ": " + r.stderr)
+            XCTAssertTrue(r.stderr.contains("problem:"), r.stderr)
+        }
+    }
 }
