@@ -21,15 +21,24 @@ struct AnswersSource: ParsableArguments {
     @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
-    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
     var datasets: String?
 
-    /// The benchmark `name` names, where the answers come from, and the answers.
-    func load(_ name: String) throws -> (benchmark: Benchmark, input: AnswersInput, contents: AnswersFile.Contents) {
-        let registry = try DatasetRegistry.load(explicit: datasets)
-        let benchmark = try registry.benchmark(named: name, dataRoot: try DatasetRegistry.dataRoot(option: dataRoot))
+    /// The benchmark `name` names, where the answers come from, the answers, and the stored run they
+    /// belong to (with --db). A stored run is scored and exported only as the benchmark it was run on.
+    func load(_ name: String, command: String) throws -> (benchmark: Benchmark, input: AnswersInput, contents: AnswersFile.Contents, run: RunInfo?) {
+        let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let registry = try DatasetRegistry.load(explicit: datasets, dataRoot: root)
+        let benchmark = try registry.benchmark(named: name, dataRoot: root)
         let input = try AnswersInput(answers: answers, db: db, run: runID)
-        return (benchmark, input, try input.load())
+        let (contents, run) = try input.loadWithRun()
+        if let run, run.config.dataset != benchmark.spec.name {
+            throw DatasetError(file: db ?? "", """
+                run \(run.id) is a \(run.config.dataset) run (\(run.config.label), split \(run.config.split)), not \(benchmark.spec.name): \
+                a run is scored and exported only as the benchmark it was run on (vispruner \(command) \(run.config.dataset) --db ... --run \(run.id))
+                """)
+        }
+        return (benchmark, input, contents, run)
     }
 }
 
@@ -47,10 +56,13 @@ enum AnswersInput {
     }
 
     /// The answer records and the unparsable lines (1-based line, reason).
-    func load() throws -> AnswersFile.Contents {
+    func load() throws -> AnswersFile.Contents { try loadWithRun().contents }
+
+    /// The answers and, for `--db`, the stored run they come from.
+    func loadWithRun() throws -> (contents: AnswersFile.Contents, run: RunInfo?) {
         switch self {
         case .file(let url):
-            return try AnswersFile.read(url)
+            return (try AnswersFile.read(url), nil)
         case .store(let db, let run):
             guard FileManager.default.fileExists(atPath: db) else { throw DatasetError(file: db, "no such results database") }
             let store = try ResultsStore(path: db, readonly: true)
@@ -61,7 +73,7 @@ enum AnswersInput {
                 let known = runs.map { "\($0.id) (\($0.key.prefix(12))) \($0.config.label)" }.joined(separator: "; ")
                 throw DatasetError(file: db, matches.isEmpty ? "no run '\(run)' (runs: \(known))" : "run '\(run)' is ambiguous (runs: \(known))")
             }
-            return AnswersFile.Contents(records: try RunScoring.answerRecords(store: store, run: info), badLines: [])
+            return (AnswersFile.Contents(records: try RunScoring.answerRecords(store: store, run: info), badLines: []), info)
         }
     }
 

@@ -9,6 +9,14 @@ struct DataRootOption: ParsableArguments {
     @Option(name: .customLong("data-root"), help: "Benchmark data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
+    var datasets: String?
+
+    /// The registry in the documented order (--datasets, $VISPRUNER_DATASETS, data root, built-in).
+    func registry(dataRoot root: URL?) throws -> DatasetRegistry {
+        try DatasetRegistry.load(explicit: datasets, dataRoot: root)
+    }
+
     var url: URL {
         get throws { try DatasetRegistry.dataRoot(option: dataRoot) }
     }
@@ -23,7 +31,8 @@ enum CLIRuns {
 
     /// Score and file writing for stored runs, with the data root of `data`.
     static func outputs(_ data: DataRootOption) throws -> RunOutputs {
-        RunOutputs(registry: try DatasetRegistry.load(), dataRoot: try data.url)
+        let root = try data.url
+        return RunOutputs(registry: try data.registry(dataRoot: root), dataRoot: root)
     }
 
     /// Prints what `RunOutputs.finish` did: files (unless quiet) and problems to stderr, scores to stdout,

@@ -10,7 +10,35 @@ struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "Inspect the benchmarks declared in datasets.json.",
-        subcommands: [DatasetsCheckCommand.self])
+        discussion: """
+        The registry is, in this order: --datasets FILE, $VISPRUNER_DATASETS, the data root's datasets.json, \
+        else the copy built into the binary (the repository's datasets.json when it was built). `datasets list` \
+        and `info` say which one is in use.
+        """,
+        subcommands: [DatasetsListCommand.self, DatasetsCheckCommand.self])
+}
+
+/// `vispruner datasets list`: the registry in use and its benchmarks.
+struct DatasetsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Say which datasets.json is in use and list its benchmarks.")
+
+    @Option(name: .customLong("data-root"), help: "Data root (default: $VISPRUNER_DATA; its datasets.json is used when present).")
+    var dataRoot: String?
+
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
+    var datasets: String?
+
+    func run() throws {
+        let root = dataRoot != nil || ProcessInfo.processInfo.environment[DatasetRegistry.dataRootVariable].map({ !$0.isEmpty }) == true
+            ? try DatasetRegistry.dataRoot(option: dataRoot) : nil
+        let registry = try DatasetRegistry.load(explicit: datasets, dataRoot: root)
+        print("registry: \(DataRootCheck.printable(registry.origin.description))")
+        for s in registry.specs {
+            print("\(s.name)\t\(s.title)\tsplit \(s.split)\tscorer \(s.scorer)\tquestions \(DataRootCheck.printable(s.questionFile))")
+        }
+    }
 }
 
 struct DatasetsCheckCommand: ParsableCommand {
@@ -29,17 +57,17 @@ struct DatasetsCheckCommand: ParsableCommand {
     @Option(name: .customLong("data-root"), help: "Data root in LLaVA's playground/data/eval layout (default: $VISPRUNER_DATA).")
     var dataRoot: String?
 
-    @Option(help: "datasets.json to use (default: the repository's, or $VISPRUNER_DATASETS).")
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
     var datasets: String?
 
     @Option(name: .customLong("dataset"), help: "Check only this benchmark (repeatable); its question file must be present.")
     var only: [String] = []
 
     func run() throws {
-        let registry = try DatasetRegistry.load(explicit: datasets)
         let root = try DatasetRegistry.dataRoot(option: dataRoot)
+        let registry = try DatasetRegistry.load(explicit: datasets, dataRoot: root)
         print("data root: \(DataRootCheck.printable(root.path))")
-        print("registry: \(registry.source.map { DataRootCheck.printable($0.path) } ?? "-")")
+        print("registry: \(DataRootCheck.printable(registry.origin.description))")
         var problems = 0, checked = 0
         let names = only.isEmpty ? registry.names : only
         for name in names {

@@ -53,7 +53,7 @@ struct DemoCommand: ParsableCommand {
             The bundled model is a tiny LLaVA-1.5 trained on synthetic shapes and signs (demo/synthetic); its
             scores show how each pruning method changes the answers of a model that looks at the image.
             """)
-        let registry = try DatasetRegistry.load()
+        let registry = try DatasetRegistry.load(dataRoot: assets.data)
         let spec = SweepSpec(models: [assets.model.path], datasets: registry.names, methods: methods,
                              tokens: tokens, ratios: [0.5], baseline: true, maxNewTokens: maxNewTokens, limit: limit)
         let plan = try SweepPlan(spec)

@@ -10,7 +10,8 @@ struct ExportCommand: ParsableCommand {
         discussion: """
         vqav2: EvalAI test-dev submission JSON over the full test2015 list; gqa: testdev_balanced_predictions.json \
         for GQA's eval.py; textvqa: EvalAI submission JSON; mme: the eval_tool results folder; scienceqa: the \
-        result/output JSON files; pope: answers .jsonl. `--format answers-jsonl` writes LLaVA answers .jsonl for any benchmark.
+        result/output JSON files; pope: answers .jsonl. `--format answers-jsonl` writes LLaVA answers .jsonl for any benchmark. \
+        A stored run (--db --run) is exported only as the benchmark it was run on.
         """)
 
     @Argument(help: "Benchmark name from datasets.json.")
@@ -31,7 +32,7 @@ struct ExportCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let (benchmark, _, contents) = try source.load(dataset)
+        let (benchmark, _, contents, _) = try source.load(dataset, command: "export")
         let exporter = try benchmark.exporter(format: format)
         let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: try? benchmark.items())
         var summary: String?

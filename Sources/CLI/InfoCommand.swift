@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tensor
+import Benchmarks
 
 /// Prints what the engine will use on this machine: CPU features, kernel paths, numerics and threads.
 struct InfoCommand: ParsableCommand {
@@ -16,11 +17,23 @@ struct InfoCommand: ParsableCommand {
             projector (faster on some machines, but machine-dependent answers); OPENBLAS_NUM_THREADS sets its threads.
             """)
 
+    @Option(name: .customLong("data-root"), help: "Data root (default: $VISPRUNER_DATA), for the registry line.")
+    var dataRoot: String?
+
+    @Option(help: "datasets.json to use (default: $VISPRUNER_DATASETS, else the data root's datasets.json, else the built-in copy).")
+    var datasets: String?
+
     func run() throws {
         let config = try LinearConfig.fromEnvironment()
         KernelPath.setActive(config.path)
         let active = KernelPath.active
         print("vispruner \(ToolVersion.string)")
+        let root = try? DatasetRegistry.dataRoot(option: dataRoot)
+        do {
+            print("registry: \(try DatasetRegistry.load(explicit: datasets, dataRoot: root).origin.description)")
+        } catch {
+            print("registry: unusable: \(error)")
+        }
         print("cpu: \(CPUFeatures.summary)")
         print("numerics: \(Numerics.version) (this configuration: \(Numerics.arithmetic(prefill: config.prefill, path: active)))")
         print("kernel path: \(active.rawValue) (supported: \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))")

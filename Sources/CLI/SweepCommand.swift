@@ -75,13 +75,19 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         Interruption.shared.install()
         let file = sweepFile ?? "command line"
-        let spec = try spec()
+        let spec: SweepSpec
+        do { spec = try self.spec() } catch {
+            // A sweep file that cannot be read or parsed is a problem of the plan, like a bad flag: exit 4.
+            CLIRuns.printErr("problem: \(error)")
+            CLIRuns.printErr("sweep: not started: 1 problem(s)")
+            throw ExitCode(4)
+        }
         // Every problem of the plan is found before any work: values, models, budgets, benchmarks, data.
         var problems = spec.problems(file: file)
         let plan = problems.isEmpty ? try SweepPlan(spec, file: file) : nil
-        let registry = try DatasetRegistry.load()
         let root: URL?
         do { root = try data.url } catch { root = nil; problems.append("\(error)") }
+        let registry = try data.registry(dataRoot: root)
         problems += Preflight.problems(models: spec.models, visionTower: visionTower.map { URL(fileURLWithPath: $0) },
                                        datasets: spec.datasets, budgets: spec.tokens, limit: spec.limit,
                                        registry: registry, dataRoot: root)

@@ -24,8 +24,7 @@ public struct RunOutputs {
         let benchmark: Benchmark
         do { benchmark = try self.benchmark(for: run) } catch { return .unavailable("\(error)") }
         guard benchmark.isScoredLocally else {
-            return .notScoredLocally("\(benchmark.spec.title), split \(benchmark.spec.split), has no labels here: "
-                                     + "upload its submission file (vispruner export \(benchmark.spec.name) ...) to the benchmark's server")
+            return .notScoredLocally(Self.serverScored(benchmark))
         }
         do {
             let (report, metrics) = try RunScoring.compute(store: store, run: run, scorer: try benchmark.scorer())
@@ -35,6 +34,15 @@ public struct RunOutputs {
         } catch {
             return .unavailable("\(error)")
         }
+    }
+
+    /// What to do with a run of a split that only the benchmark's server scores (VQAv2 test-dev): no data
+    /// root can score it here; its submission file is written with the run's files or by `vispruner export`.
+    static func serverScored(_ benchmark: Benchmark, run: RunID? = nil) -> String {
+        let spec = benchmark.spec
+        return "\(spec.title), split \(spec.split), is scored by the benchmark's server, not here: upload its submission file "
+            + "(written beside the run's answers, or by `vispruner export \(spec.name) --db FILE --run \(run.map { "\($0)" } ?? "N") "
+            + "--data-root DIR --out DIR`)"
     }
 
     /// Scores a stored run when its benchmark has local labels; returns the lines to print (the headline
@@ -49,7 +57,7 @@ public struct RunOutputs {
     public func scoreAndNotes(store: ResultsStore, run: RunInfo, allowIncomplete: Bool) throws -> (lines: [String], notes: [String]) {
         let benchmark = try benchmark(for: run)
         guard benchmark.isScoredLocally else {
-            return (["\(run.config.label): no local score for \(run.config.dataset) \(run.config.split) (submit the answers to its server)"], [])
+            return (["\(run.config.label): no local score: " + Self.serverScored(benchmark, run: run.id)], [])
         }
         let report = try RunScoring.score(store: store, run: run, scorer: try benchmark.scorer(), allowIncomplete: allowIncomplete)
         let shown = report.metrics.filter { $0.name == report.headline || !$0.name.contains(".") }

@@ -62,7 +62,11 @@ public struct StoreReport: Sendable {
                         notes.append("\(c.label): complete but not scored: \(why)")
                         continue
                     case nil:
-                        notes.append("\(c.label): complete but not scored (give the data root to score it)")
+                        // Without the registry and data root the report cannot tell whether this split has local labels.
+                        notes.append("\(c.label): complete but not scored here (no data root): `vispruner report --data-root DIR` "
+                                     + "scores it if \(c.dataset) \(c.split) has labels there; a split scored only by its benchmark's "
+                                     + "server (VQAv2 test-dev) is exported for upload with `vispruner export \(c.dataset) --db FILE --run \(run.id) "
+                                     + "--data-root DIR --out DIR`")
                         continue
                     }
                 }

@@ -78,9 +78,9 @@ final class DatasetRegistryTests: XCTestCase {
 
     func testLocateAndDataRoot() throws {
         let explicit = Fixtures.repoRoot.appendingPathComponent("datasets.json").path
-        XCTAssertEqual(try DatasetRegistry.locate(explicit: explicit, environment: [:]).path, explicit)
+        XCTAssertEqual(try DatasetRegistry.locate(explicit: explicit, environment: [:]), .option(URL(fileURLWithPath: explicit)))
         XCTAssertThrowsError(try DatasetRegistry.locate(explicit: "/nonexistent/datasets.json", environment: [:]))
-        XCTAssertEqual(try DatasetRegistry.locate(explicit: nil, environment: ["VISPRUNER_DATASETS": explicit]).path, explicit)
+        XCTAssertEqual(try DatasetRegistry.locate(explicit: nil, environment: ["VISPRUNER_DATASETS": explicit]), .environment(URL(fileURLWithPath: explicit)))
         let tmp = FileManager.default.temporaryDirectory.path
         XCTAssertEqual(try DatasetRegistry.dataRoot(option: nil, environment: ["VISPRUNER_DATA": tmp]).path,
                        URL(fileURLWithPath: tmp).standardizedFileURL.path)

@@ -6,10 +6,19 @@ import XCTest
 public enum CLIRunner {
     public struct Result { public var status: Int32; public var stdout: String; public var stderr: String }
 
+    /// The binary beside the running test bundle (any `--scratch-path`), else `.build/debug/vispruner`.
     public static func binary() throws -> URL {
-        let url = Fixtures.repoRoot.appendingPathComponent(".build/debug/vispruner")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw XCTSkip("\(url.path) is missing; run `swift build` first")
+        var candidates: [URL] = []
+        for bundle in [Bundle.main] + Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("vispruner"))
+        }
+        if let exe = Bundle.main.executableURL {
+            // Linux: the test runner is the .xctest executable itself; macOS: xctest inside the bundle's folder.
+            candidates.append(exe.deletingLastPathComponent().appendingPathComponent("vispruner"))
+        }
+        candidates.append(Fixtures.repoRoot.appendingPathComponent(".build/debug/vispruner"))
+        guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("\(candidates.last!.path) is missing; run `swift build` first")
         }
         return url
     }

@@ -11,6 +11,8 @@ public struct DatasetRegistry: Sendable {
     public let specs: [DatasetSpec]
     /// Where the registry was read from (nil when built in memory).
     public let source: URL?
+    /// How `load` found it (for `datasets list` and `info`); `.builtIn` for the copy inside the binary.
+    public var origin: Origin = .builtIn
 
     /// Validates names (non-empty, unique) and paths (relative, not escaping the data root).
     public init(specs: [DatasetSpec], source: URL? = nil) throws {
@@ -104,38 +106,58 @@ public struct DatasetRegistry: Sendable {
         return try DatasetRegistry(specs: specs, source: source)
     }
 
-    /// The registry file: `explicit` if given, else `$VISPRUNER_DATASETS`, else the first
-    /// `datasets.json` found walking up from the executable (a build under `.build/` finds the repo's),
-    /// else walking up from the current directory.
-    public static func locate(explicit: String? = nil,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
-        let fm = FileManager.default
-        for candidate in [explicit, environment[registryVariable]] {
-            guard let p = candidate, !p.isEmpty else { continue }
-            let url = URL(fileURLWithPath: p)
-            guard fm.fileExists(atPath: url.path) else { throw DatasetError(file: url.path, "registry file not found") }
-            return url
-        }
-        var starts: [URL] = []
-        if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
-        starts.append(URL(fileURLWithPath: fm.currentDirectoryPath))
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<12 {
-                let f = dir.appendingPathComponent(fileName)
-                if fm.fileExists(atPath: f.path) { return f }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
+    /// Where a registry came from, in the order they are tried: `--datasets FILE`, `$VISPRUNER_DATASETS`,
+    /// the data root's `datasets.json`, else the copy built into the binary.
+    public enum Origin: Equatable, Sendable {
+        case option(URL), environment(URL), dataRoot(URL), builtIn
+
+        public var description: String {
+            switch self {
+            case .option(let u): return "\(u.path) (--datasets)"
+            case .environment(let u): return "\(u.path) ($\(DatasetRegistry.registryVariable))"
+            case .dataRoot(let u): return "\(u.path) (the data root's \(DatasetRegistry.fileName))"
+            case .builtIn: return "built-in (the repository's \(DatasetRegistry.fileName) this binary was built with)"
             }
         }
-        throw DatasetError("\(fileName) not found next to the executable's repository or the current directory; pass --datasets FILE or set \(registryVariable)")
     }
 
-    /// Loads the registry found by `locate`.
-    public static func load(explicit: String? = nil,
+    /// The registry file to read, in the order of `Origin`. A file named by --datasets or the variable must exist.
+    public static func locate(explicit: String? = nil, dataRoot: URL? = nil,
+                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Origin {
+        let fm = FileManager.default
+        if let p = explicit, !p.isEmpty {
+            let url = URL(fileURLWithPath: p)
+            guard fm.fileExists(atPath: url.path) else { throw DatasetError(file: url.path, "registry file not found (--datasets)") }
+            return .option(url)
+        }
+        if let p = environment[registryVariable], !p.isEmpty {
+            let url = URL(fileURLWithPath: p)
+            guard fm.fileExists(atPath: url.path) else { throw DatasetError(file: url.path, "registry file not found ($\(registryVariable))") }
+            return .environment(url)
+        }
+        if let dataRoot {
+            let url = dataRoot.appendingPathComponent(fileName)
+            if fm.fileExists(atPath: url.path) { return .dataRoot(url) }
+        }
+        return .builtIn
+    }
+
+    /// The registry of `locate`'s order. `dataRoot` nil skips the data-root step (commands without one).
+    public static func load(explicit: String? = nil, dataRoot: URL? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatasetRegistry {
-        try load(from: try locate(explicit: explicit, environment: environment))
+        let origin = try locate(explicit: explicit, dataRoot: dataRoot, environment: environment)
+        var registry: DatasetRegistry
+        switch origin {
+        case .option(let u), .environment(let u), .dataRoot(let u): registry = try load(from: u)
+        case .builtIn: registry = try parse(Data(BuiltInRegistry.json.utf8))
+        }
+        registry.origin = origin
+        return registry
+    }
+
+    /// The built-in registry (what an installed binary uses without a registry file).
+    public static var builtIn: DatasetRegistry {
+        get throws { try load(explicit: nil, dataRoot: nil, environment: [:]) }
     }
 
     /// The data root: `option` (e.g. `--data-root`), else `$VISPRUNER_DATA`; it must be a directory.
