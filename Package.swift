@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["PythonText", "Records"]),
         .target(name: "Store", dependencies: ["Records", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Harness", dependencies: [
-            "Records", "Checkpoint", "Imaging", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
+            "Records", "Tensor", "Checkpoint", "Imaging", "Model", "Benchmarks", "Store", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Report", dependencies: ["PythonText", "Records", "Store", "Imaging", "Pruning", "CCairo"]),
         .executableTarget(name: "vispruner", dependencies: [

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Model
+import Tensor
 import Records
 
 /// The native LLaVA engine behind the harness's `AnswerEngine` seam.
@@ -27,6 +28,9 @@ public final class LLaVAAnswerEngine: AnswerEngine {
         var key = pipeline.isAnyres && anyresMode != .fixed ? "\(weights)+anyres-\(anyresMode.rawValue)" : weights
         // Reduced-precision answers differ from float32 ones: they get their own run key too.
         if precision != .float32 { key += "+\(precision.rawValue)" }
+        // Answers computed with another summation order (an older engine, or a machine-dependent opt-in such as
+        // OpenBLAS) never resume, merge or share with these: the arithmetic is part of the run key.
+        key += "+numerics-" + Numerics.arithmetic(bfloat16: precision == .bfloat16)
         fingerprint = key
         pendingLoadMilliseconds = pipeline.loadMilliseconds
         costModel = CostModel(config: pipeline.model.config, vision: pipeline.model.vision.config)

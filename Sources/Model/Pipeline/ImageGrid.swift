@@ -166,7 +166,9 @@ extension LLaVAPipeline {
         case .crop: views = "crop"
         case .anyres(let grid, let stock): views = "anyres-\(grid)-\(stock ? "stock" : "fixed")"
         }
+        // The tower's arithmetic too: features computed with another summation order are recomputed, not reused.
         return "\(views)|layer \(model.config.mmVisionSelectLayer)|\(model.config.mmVisionSelectFeature)|\(preprocessor.config)"
+            + "|numerics \(Numerics.arithmetic())"
     }
 
     /// One setting's answers to every question about the image.
