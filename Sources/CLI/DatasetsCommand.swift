@@ -49,7 +49,7 @@ struct DatasetsCheckCommand: ParsableCommand {
         For each benchmark: the question file parses (malformed lines listed), every image is inside the image \
         folder, readable and its PNG/JPEG header decodes, and the files its scorer needs are present and parse \
         (POPE: a label file for every split the questions use; VQAv2 test-dev: the test2015 list its submission \
-        needs). Paths are printed with control characters escaped. Without --dataset, benchmarks whose question \
+        needs); with --decode every image is decoded in full and each failing file listed. Paths are printed with control characters escaped. Without --dataset, benchmarks whose question \
         file is absent are skipped with a line saying so; with it, they are problems. Exits 1 when anything is wrong. \
         eval and sweep run the same checks for their benchmarks before generating the first answer.
         """)
@@ -63,6 +63,9 @@ struct DatasetsCheckCommand: ParsableCommand {
     @Option(name: .customLong("dataset"), help: "Check only this benchmark (repeatable); its question file must be present.")
     var only: [String] = []
 
+    @Flag(help: "Decode every image fully (not only its header), one at a time within the decoder's size limits, listing each file that fails with its reason: finds a damaged JPEG/PNG body before a run. Slower.")
+    var decode = false
+
     func run() throws {
         let root = try DatasetRegistry.dataRoot(option: dataRoot)
         let registry = try DatasetRegistry.load(explicit: datasets, dataRoot: root)
@@ -72,7 +75,8 @@ struct DatasetsCheckCommand: ParsableCommand {
         let names = only.isEmpty ? registry.names : only
         for name in names {
             let benchmark = try registry.benchmark(named: name, dataRoot: root)
-            let report = DataRootCheck.check(benchmark, requireQuestions: !only.isEmpty, imageProblem: Preflight.imageProblem)
+            let report = DataRootCheck.check(benchmark, requireQuestions: !only.isEmpty, listLimit: decode ? Int.max : 5,
+                                             imageProblem: decode ? Preflight.imageDecodeProblem : Preflight.imageProblem)
             print(report.lines.joined(separator: "\n"))
             if let line = unconvertedImageCounts(benchmark) { print(line) }
             problems += report.problems

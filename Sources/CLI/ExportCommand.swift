@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Benchmarks
+import Harness
+import Store
 
 /// `vispruner export DATASET --answers FILE --data-root DIR --out DIR`.
 struct ExportCommand: ParsableCommand {
@@ -22,7 +24,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output directory (created if needed).")
     var out: String
 
-    @Option(help: "Experiment name used in file names (default: the answers file name, or its folder for merge.jsonl).")
+    @Option(help: "Experiment name used in file names (default: the answers file name, or its folder for merge.jsonl; with --db the run's folder name, e.g. vispruner-t64-r0.5-seed0-len128-<key>).")
     var name: String?
 
     @Option(help: "Output format instead of the benchmark's own (e.g. answers-jsonl).")
@@ -32,12 +34,12 @@ struct ExportCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let (benchmark, _, contents, _) = try source.load(dataset, command: "export")
+        let (benchmark, _, contents, run) = try source.load(dataset, command: "export")
         let exporter = try benchmark.exporter(format: format)
         let notes = AnswerCoverage.notes(records: contents.records, badLines: contents.badLines, items: try? benchmark.items())
         var summary: String?
         let files = try OutputFolder.write(into: URL(fileURLWithPath: out), force: force) { dir in
-            let result = try exporter.exportReporting(contents.records, to: dir, name: name ?? defaultName(),
+            let result = try exporter.exportReporting(contents.records, to: dir, name: name ?? defaultName(run: run),
                                                       errorLines: contents.badLines.count)
             summary = result.summary
             return result.files
@@ -48,7 +50,10 @@ struct ExportCommand: ParsableCommand {
         for url in files { print("wrote \(url.path)") }
     }
 
-    func defaultName() -> String {
+    /// The answers file's name, or for a stored run its folder name (method, budget, ratio, seed, length, run
+    /// key; `-subsetNofM` for --limit runs), so files from two databases never collide and say which run they hold.
+    func defaultName(run: RunInfo?) -> String {
+        if let run { return RunOutputs.exportFolder(root: URL(fileURLWithPath: "/"), run: run).lastPathComponent }
         guard let answers = source.answers else { return source.runID ?? "answers" }
         let url = URL(fileURLWithPath: answers)
         let stem = url.deletingPathExtension().lastPathComponent

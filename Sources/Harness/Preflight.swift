@@ -15,6 +15,15 @@ public enum Preflight {
         return nil
     }
 
+    /// As `imageProblem`, then the whole file decoded (`datasets check --decode`): a damaged JPEG or PNG body
+    /// whose header reads is found before a run. One image at a time, within the decoder's size limits
+    /// (`ImageDecoder.maxPixels`), the pixels dropped at once.
+    public static func imageDecodeProblem(_ url: URL) -> DataRootCheck.ImageIssue? {
+        if let p = imageProblem(url) { return p }
+        do { _ = try ImageDecoder.decode(contentsOf: url) } catch { return .undecodable("\(error)") }
+        return nil
+    }
+
     /// The patches per view of a checkpoint's vision tower, or a problem with the model folder.
     public static func patchesPerView(model: String, visionTower: URL? = nil) -> Result<Int, HarnessError> {
         let dir = URL(fileURLWithPath: model)
@@ -56,7 +65,17 @@ public enum Preflight {
                 guard let dataRoot else { continue }
                 let benchmark = try registry.benchmark(named: name, dataRoot: dataRoot)
                 let report = DataRootCheck.check(benchmark, limit: limit, requireQuestions: true, imageProblem: imageProblem)
-                if report.problems > 0 { problems += report.lines }
+                guard report.problems > 0 else { continue }
+                // Each problem once, named by its benchmark: the check's summary line counts the same problems
+                // again (a bad image was "2 problem(s)": the summary and the image).
+                let detail = report.lines.filter { $0.hasPrefix("  problem: ") || $0.hasPrefix("  ... and ") }
+                if detail.isEmpty {
+                    problems += report.lines  // a one-line problem: the question file is missing or unreadable
+                } else {
+                    problems += detail.map { line in
+                        "\(name): " + (line.hasPrefix("  problem: ") ? String(line.dropFirst(11)) : String(line.dropFirst(2)))
+                    }
+                }
             } catch {
                 problems.append("\(error)")
             }

@@ -61,8 +61,10 @@ public struct RunOutputs {
         }
         let report = try RunScoring.score(store: store, run: run, scorer: try benchmark.scorer(), allowIncomplete: allowIncomplete)
         let shown = report.metrics.filter { $0.name == report.headline || !$0.name.contains(".") }
-        return (["\(run.config.label): " + shown.map { "\($0.name)=\(String(format: "%.2f", $0.value))" }.joined(separator: " ")],
-                report.notes)
+        // Never an empty line: a report without its headline (a split without answers) says so.
+        let line = shown.isEmpty ? "no \(report.headline) (see the notes)"
+            : shown.map { "\($0.name)=\($0.formatted(asCount: report.counts.contains($0.name)))" }.joined(separator: " ")
+        return (["\(run.config.label): " + line], report.notes + (report.notes.isEmpty && shown.isEmpty ? ["\(report.headline) is undefined for these answers"] : []))
     }
 
     /// The folder a run's files go to: `<root>/<dataset>/<model>/<run folder name>`, so no two models or
@@ -83,7 +85,8 @@ public struct RunOutputs {
         let answers = try RunScoring.answerRecords(store: store, run: run)
         let name = run.config.modelID
         var written = try benchmark.exporter(format: AnswersJSONLExporter.format).export(answers, to: dir, name: name)
-        if benchmark.spec.submissionFormat != AnswersJSONLExporter.format {
+        // POPE's submission is the answers file itself: written once.
+        if benchmark.spec.submissionFormat != AnswersJSONLExporter.format && !type(of: benchmark).submissionIsAnswersFile {
             written += try benchmark.exporter().export(answers, to: dir, name: name)
         }
         return written

@@ -43,7 +43,9 @@ public enum RunScoring {
             report = try scorer.score(answers)
         }
         // The headline is stored under a fixed name too, so reports need no per-benchmark knowledge.
-        var metrics = report.metrics.filter { $0.name != Metric.headlineName }
+        // An undefined value (GQA's distribution when no answered question has a global group) is not stored:
+        // the database keeps numbers only, and storing NaN stopped the whole run with an SQLite error.
+        var metrics = report.metrics.filter { $0.name != Metric.headlineName && $0.value.isFinite }
         if let h = report.headlineValue { metrics.append(Metric(Metric.headlineName, h)) }
         if let f = report.units?.formulas[report.headline] { report.units?.formulas[Metric.headlineName] = f }
         return (report, metrics)

@@ -6,6 +6,14 @@ public struct Metric: Equatable, Sendable, Codable {
 
     /// Name under which a run's headline metric (the one papers report) is stored beside the others.
     public static let headlineName = "headline"
+
+    /// The value as score output prints it: a count (see `ScoreReport.counts`) with an integer value as an
+    /// integer ("correct=33", not "33.00"), other values with two decimals (four below 1).
+    public func formatted(asCount: Bool) -> String {
+        if value.isNaN { return "nan" }
+        if asCount, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(format: abs(value) < 1 && value != 0 ? "%.4f" : "%.2f", value)
+    }
 }
 
 /// What a scorer produced for one answers set.
@@ -19,6 +27,8 @@ public struct ScoreReport: Equatable, Sendable {
     public var notes: [String]
     /// The resampling units the metrics follow from (for intervals), where the scorer gives them.
     public var units: UnitScores?
+    /// Names of the metrics that are counts (answers, tp, correct, ...), printed as integers.
+    public var counts: Set<String> = []
 
     public init(benchmark: String, metrics: [Metric], headline: String, notes: [String] = [], units: UnitScores? = nil) {
         self.benchmark = benchmark

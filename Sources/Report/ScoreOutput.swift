@@ -7,11 +7,10 @@ public enum ScoreOutput {
     /// Names whose values are counts (shown without decimals).
     static let countNames: Set<String> = ["samples", "questions", "count", "total", "correct", "tp", "fp", "tn", "fn", "other_num", "n"]
 
-    public static func display(_ m: Metric) -> String {
+    /// A metric's value; counts are the report's declared ones, or (reports without any) the names above.
+    public static func display(_ m: Metric, counts: Set<String> = []) -> String {
         let last = m.name.split(separator: ".").last.map(String.init)?.lowercased() ?? m.name
-        if m.value.isNaN { return "nan" }
-        if countNames.contains(last), m.value == m.value.rounded(), abs(m.value) < 1e15 { return String(Int64(m.value)) }
-        return String(format: abs(m.value) < 1 && m.value != 0 ? "%.4f" : "%.2f", m.value)
+        return m.formatted(asCount: counts.contains(m.name) || (counts.isEmpty && countNames.contains(last)))
     }
 
     public static func table(_ r: ScoreReport, title: String, answers: String) -> String {
@@ -21,7 +20,7 @@ public enum ScoreOutput {
         lines.append(String(repeating: "-", count: width) + "  -----")
         for m in r.metrics {
             let mark = m.name == r.headline ? "  *" : ""
-            lines.append(m.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + display(m) + mark)
+            lines.append(m.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + display(m, counts: r.counts) + mark)
         }
         if !r.notes.isEmpty {
             lines.append("")

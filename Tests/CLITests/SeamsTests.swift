@@ -103,4 +103,82 @@ final class SeamsTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("problem:"), r.stderr)
         }
     }
+
+    /// One bad image is one problem: eval listed the check's summary line and the image (\"2 problem(s)\").
+    func testOneBadImageIsReportedOnce() throws {
+        let root = work.appendingPathComponent("data")
+        try FileManager.default.copyItem(atPath: try data(), toPath: root.path)
+        let folder = root.appendingPathComponent("pope/val2014")
+        let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().first { $0.hasSuffix(".jpg") })
+        try Data("not an image".utf8).write(to: folder.appendingPathComponent(name))
+        let r = try CLIRunner.run(["eval", "--model", try model(), "--dataset", "pope", "--tokens", "16", "--data-root", root.path,
+                                   "--db", work.appendingPathComponent("p.sqlite").path, "--quiet"])
+        XCTAssertEqual(r.status, 4, r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: name).count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("not started: 1 problem(s)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("problem: pope: image does not decode: pope/val2014/\(name)"), r.stderr)
+    }
+
+    /// POPE's answers file is written once, and a POPE run whose headline is undefined prints no empty score line.
+    func testPOPEWritesItsAnswersOnceAndNeverAnEmptyScoreLine() throws {
+        let db = work.appendingPathComponent("pope.sqlite")
+        let r = try CLIRunner.run(["eval", "--model", try model(), "--dataset", "pope", "--tokens", "16", "--data-root", try data(),
+                                   "--db", db.path, "--max-new-tokens", "3", "--out", work.appendingPathComponent("out").path, "--limit", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let wrote = r.stderr.split(separator: "\n").filter { $0.hasPrefix("wrote ") }
+        XCTAssertEqual(wrote.count, Set(wrote).count, r.stderr)
+        XCTAssertEqual(wrote.count, 1, r.stderr)
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("pope vispruner t16") })
+        XCTAssertFalse(line.trimmingCharacters(in: .whitespaces).hasSuffix(":"), String(line))
+        XCTAssertTrue(line.contains("f1.average"), String(line))
+    }
+
+    /// `export --db` names its files by the run's folder name, not its number.
+    func testExportFromADatabaseNamesFilesByTheRunFolder() throws {
+        let db = work.appendingPathComponent("g.sqlite")
+        XCTAssertEqual(try eval("pope", db: db).status, 0)
+        let run = try XCTUnwrap(try ResultsStore(path: db.path, readonly: true).runs().first)
+        let out = work.appendingPathComponent("exp")
+        let r = try CLIRunner.run(["export", "pope", "--db", db.path, "--run", "1", "--data-root", try data(), "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        XCTAssertEqual(files, [run.config.folderName + ".jsonl"], r.stdout)
+        XCTAssertTrue(files[0].hasPrefix("vispruner-t16-r0.5-seed0-len3-"), files[0])
+    }
+
+    /// Counts print as integers in eval's score line and `score`'s table ("correct=33", not "33.00"), rates with decimals.
+    func testCountsPrintAsIntegers() throws {
+        let db = work.appendingPathComponent("sqa.sqlite")
+        let r = try eval("scienceqa", db: db)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("scienceqa vispruner") })
+        XCTAssertNotNil(line.range(of: #"correct=\d+ total=\d+ img_correct=\d+ img_total=\d+"#, options: .regularExpression), String(line))
+        XCTAssertNotNil(line.range(of: #"accuracy=\d+\.\d\d"#, options: .regularExpression), String(line))
+        let table = try CLIRunner.run(["score", "pope", "--answers", try data() + "/pope/answers/tricky-a.jsonl", "--data-root", try data()])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertNotNil(table.stdout.range(of: #"\ntp\.adversarial +\d+\n"#, options: .regularExpression), table.stdout)
+        XCTAssertNotNil(table.stdout.range(of: #"\nsamples\.random +\d+\n"#, options: .regularExpression), table.stdout)
+    }
+
+    /// `datasets check --decode` finds a JPEG whose header reads but whose body is cut off; without it the header passes.
+    func testDatasetsCheckDecodeFindsADamagedBody() throws {
+        let root = work.appendingPathComponent("data")
+        try FileManager.default.copyItem(atPath: try data(), toPath: root.path)
+        let folder = root.appendingPathComponent("pope/val2014")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpg") }.sorted()
+        for name in names.prefix(2) {
+            let url = folder.appendingPathComponent(name)
+            let bytes = try Data(contentsOf: url)
+            try bytes.prefix(bytes.count / 2).write(to: url)
+        }
+        let header = try CLIRunner.run(["datasets", "check", "--data-root", root.path, "--dataset", "pope"])
+        XCTAssertEqual(header.status, 0, header.stdout)
+        let full = try CLIRunner.run(["datasets", "check", "--data-root", root.path, "--dataset", "pope", "--decode"])
+        XCTAssertEqual(full.status, 1, full.stdout)
+        for name in names.prefix(2) {
+            let line = try XCTUnwrap(full.stdout.split(separator: "\n").first { $0.contains("image does not decode: pope/val2014/\(name): ") })
+            XCTAssertTrue(line.contains("corrupt or truncated JPEG"), String(line))
+        }
+        XCTAssertTrue(full.stdout.contains("2 problem(s)"), full.stdout)
+    }
 }

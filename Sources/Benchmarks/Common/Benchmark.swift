@@ -35,6 +35,9 @@ public protocol Benchmark: Sendable {
     /// The exporter of the benchmark's own submission format.
     func submissionExporter() -> any SubmissionExporter
 
+    /// True when the submission file is the LLaVA answers `.jsonl` itself (POPE), so it is written once.
+    static var submissionIsAnswersFile: Bool { get }
+
     /// Its columns in report tables, in paper units (default: the headline metric as stored).
     static func tableColumns(_ spec: DatasetSpec) -> BenchmarkColumns
 
@@ -51,6 +54,8 @@ extension Benchmark {
     public var isScoredLocally: Bool { true }
 
     public static var opensImagesUnconverted: Bool { false }
+
+    public static var submissionIsAnswersFile: Bool { false }
 
     public func scoredItems() throws -> [BenchmarkItem] { try items() }
 

@@ -24,8 +24,9 @@ public enum DataRootCheck {
     ///   - limit: check only the first `limit` items (what a `--limit` run will use).
     ///   - requireQuestions: an absent question file is a problem (eval/sweep), not a skip (datasets check).
     ///   - imageProblem: why an image file cannot be used, or nil.
+    ///   - listLimit: image problems listed one by one (the rest counted in one line).
     public static func check(_ benchmark: Benchmark, limit: Int? = nil, requireQuestions: Bool = false,
-                             imageProblem: (URL) -> ImageIssue?) -> Report {
+                             listLimit: Int = 5, imageProblem: (URL) -> ImageIssue?) -> Report {
         var r = Report()
         let spec = benchmark.spec, root = benchmark.dataRoot
         func problem(_ text: String) { r.lines.append("  problem: " + text); r.problems += 1 }
@@ -95,9 +96,9 @@ public enum DataRootCheck {
         for m in malformed.prefix(5) { problem("malformed question line \(m.line): \(printable(m.reason))") }
         if malformed.count > 5 { r.lines.append("  ... and \(malformed.count - 5) more malformed lines") }
         r.problems += max(0, malformed.count - 5)
-        for m in imageProblems.prefix(5) { problem(printable(m)) }
-        if imageProblems.count > 5 { r.lines.append("  ... and \(imageProblems.count - 5) more unusable images") }
-        r.problems += max(0, imageProblems.count - 5)
+        for m in imageProblems.prefix(listLimit) { problem(printable(m)) }
+        if imageProblems.count > listLimit { r.lines.append("  ... and \(imageProblems.count - listLimit) more unusable images") }
+        r.problems += max(0, imageProblems.count - listLimit)
         if malformed.isEmpty {
             for p in benchmark.preflight() { problem(printable(p)) }
         }

@@ -124,8 +124,12 @@ public enum MMECalculation {
         let units = scored.flatMap { t in
             tasks[t]!.pairStats.enumerated().map { ScoreUnit(id: "\(t)#\($0.offset)", stratum: t, stats: $0.element) }
         }
-        return ScoreReport(benchmark: "mme", metrics: metrics, headline: "perception", notes: notes,
-                           units: UnitScores(units: units, formulas: formulas))
+        var report = ScoreReport(benchmark: "mme", metrics: metrics, headline: "perception", notes: notes,
+                                 units: UnitScores(units: units, formulas: formulas))
+        report.counts = Set(metrics.map(\.name).filter { n in
+            n.contains(".") && ["tp", "fn", "tn", "fp", "other"].contains(n.split(separator: ".").last.map(String.init) ?? "")
+        })
+        return report
     }
 
     /// Lines as Python's text-mode `readlines()` returns them: universal newlines turned into `\n`,

@@ -7,6 +7,8 @@ import Records
 public struct POPEBenchmark: Benchmark {
     public static let implementation = "pope"
     public static let submissionFormat = "pope-answers"
+    /// eval_pope.py reads the answers .jsonl itself.
+    public static let submissionIsAnswersFile = true
     public let spec: DatasetSpec
     public let dataRoot: URL
 

@@ -148,7 +148,9 @@ public struct POPEScorer: BenchmarkScorer {
         var formulas: [String: UnitFormula] = [:]
         if metrics.contains(where: { $0.name == "f1.average" }) { formulas["f1.average"] = .meanF1 }
         if metrics.contains(where: { $0.name == "accuracy.average" }) { formulas["accuracy.average"] = .meanAccuracy }
-        return ScoreReport(benchmark: "pope", metrics: metrics, headline: "f1.average", notes: allNotes,
-                           units: UnitScores(units: results.flatMap(\.units), formulas: formulas))
+        var report = ScoreReport(benchmark: "pope", metrics: metrics, headline: "f1.average", notes: allNotes,
+                                 units: UnitScores(units: results.flatMap(\.units), formulas: formulas))
+        report.counts = Set(metrics.map(\.name).filter { ["tp", "fp", "tn", "fn", "samples"].contains($0.split(separator: ".").first.map(String.init) ?? "") })
+        return report
     }
 }

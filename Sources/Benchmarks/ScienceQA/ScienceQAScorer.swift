@@ -78,7 +78,9 @@ public struct ScienceQAScorer: BenchmarkScorer {
         }
         var formulas: [String: UnitFormula] = ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]
         if evaluation.imageAccuracy != nil { formulas["img_accuracy"] = .ratio(numerator: 2, denominator: 3, scale: 100) }
-        return ScoreReport(benchmark: "scienceqa", metrics: metrics, headline: "img_accuracy", notes: notes,
-                           units: UnitScores(units: units, formulas: formulas))
+        var report = ScoreReport(benchmark: "scienceqa", metrics: metrics, headline: "img_accuracy", notes: notes,
+                                 units: UnitScores(units: units, formulas: formulas))
+        report.counts = ["correct", "total", "img_correct", "img_total"]
+        return report
     }
 }

@@ -78,8 +78,10 @@ public struct TextVQAScorer: BenchmarkScorer {
             notes.append("\(unmatched.count) answers match no annotation and were skipped (eval_textvqa.py would stop); first: \(unmatched[0])")
         }
         let acc = scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count)
-        return ScoreReport(benchmark: spec.name, metrics: [Metric("accuracy", 100 * acc), Metric("samples", Double(scores.count))],
-                           headline: "accuracy", notes: notes,
-                           units: UnitScores(units: units, formulas: ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]))
+        var report = ScoreReport(benchmark: spec.name, metrics: [Metric("accuracy", 100 * acc), Metric("samples", Double(scores.count))],
+                                 headline: "accuracy", notes: notes,
+                                 units: UnitScores(units: units, formulas: ["accuracy": .ratio(numerator: 0, denominator: 1, scale: 100)]))
+        report.counts = ["samples"]
+        return report
     }
 }

@@ -77,7 +77,9 @@ public struct VQAv2Scorer: BenchmarkScorer {
                        Metric("questions", Double(e.officialPerQuestion.count))]
         metrics += e.perAnswerType.map { Metric("answer_type.\($0.type)", $0.accuracy) }
         metrics += e.perQuestionType.map { Metric("question_type.\($0.type)", $0.accuracy) }
-        return ScoreReport(benchmark: spec.name, metrics: metrics, headline: "accuracy", notes: e.notes)
+        var report = ScoreReport(benchmark: spec.name, metrics: metrics, headline: "accuracy", notes: e.notes)
+        report.counts = ["questions"]
+        return report
     }
 
     public func evaluate(_ answers: [AnswerRecord]) throws -> Evaluation {
