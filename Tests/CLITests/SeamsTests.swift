@@ -29,8 +29,10 @@ final class SeamsTests: XCTestCase {
     /// `score gqa` of a VQAv2 run are refused (they wrote an empty submission and printed "accuracy 0.00").
     func testScoreAndExportRefuseARunOfAnotherBenchmark() throws {
         let db = work.appendingPathComponent("two.sqlite")
-        XCTAssertEqual(try eval("gqa", db: db, extra: ["--limit", "4"]).status, 0)
-        XCTAssertEqual(try eval("vqav2", db: db, extra: ["--limit", "4"]).status, 0)
+        let evaluated1 = try eval("gqa", db: db, extra: ["--limit", "4"])
+        XCTAssertEqual(evaluated1.status, 0)
+        let evaluated2 = try eval("vqav2", db: db, extra: ["--limit", "4"])
+        XCTAssertEqual(evaluated2.status, 0)
         let store = try ResultsStore(path: db.path, readonly: true)
         let runs = try store.runs()
         let gqa = try XCTUnwrap(runs.first { $0.config.dataset == "gqa" }), vqa = try XCTUnwrap(runs.first { $0.config.dataset == "vqav2" })
@@ -136,7 +138,8 @@ final class SeamsTests: XCTestCase {
     /// `export --db` names its files by the run's folder name, not its number.
     func testExportFromADatabaseNamesFilesByTheRunFolder() throws {
         let db = work.appendingPathComponent("g.sqlite")
-        XCTAssertEqual(try eval("pope", db: db).status, 0)
+        let evaluated3 = try eval("pope", db: db)
+        XCTAssertEqual(evaluated3.status, 0)
         let run = try XCTUnwrap(try ResultsStore(path: db.path, readonly: true).runs().first)
         let out = work.appendingPathComponent("exp")
         let r = try CLIRunner.run(["export", "pope", "--db", db.path, "--run", "1", "--data-root", try data(), "--out", out.path])
